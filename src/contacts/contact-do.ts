@@ -1,0 +1,419 @@
+/**
+ * ContactDO: one per person, the only writer of that contact's state. RPC methods do their work in
+ * one `transactionSync`, then flush the outbox (queue sends) and re-arm the single alarm.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { now } from "../clock";
+import type { IngestCall } from "../events/schema";
+import { absenceElapsed, activeRuns, maxSeq, onEvent, refreshAbsenceTimers, wake } from "../flows/runner";
+import { render } from "../templates/render";
+import { segmentInfo } from "../templates/segments";
+import { type CompiledFlow, type Config, getConfig, getFlowVersion, getTemplateVersion } from "../settings/config";
+import { stagesOf } from "../settings/schema";
+import { type Session, createMessage, gateMessage, setStage } from "./session";
+import { type ContactRow, ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
+import type { Decision } from "../gate/decision";
+
+/** What the send consumer gets back when it asks to send a message. */
+export type Prepared =
+  | { action: "send"; messageId: string; to: string; body: string; expiresAt: number; purpose: string; attempt: number }
+  | { action: "drop"; status: string; reason?: string }
+  | { action: "later"; delaySeconds: number }
+  | { action: "reconcile"; messageId: string; to: string };
+
+/** How long an attempt may be in flight before its outcome counts as unknown (above any gateway timeout). */
+export const DISPATCH_TIMEOUT_MS = 60_000;
+
+/** What the gateway said about one message. */
+export type DispatchResult =
+  | { ok: true; gateway: string; providerId: string; status: "sent" | "delivered" | "failed"; at: number; errorCode?: string; errorMessage?: string }
+  | { ok: false; transient: true; gateway: string; errorCode?: string; errorMessage?: string }
+  | { ok: false; transient: false; gateway: string; errorCode: string; errorMessage: string };
+
+/** A one-off send request (`POST /v1/messages`). */
+export interface OneOff {
+  idempotencyKey?: string;
+  fingerprint: string;
+  template: string;
+  purpose?: string;
+  job?: string;
+  expiresInMs?: number;
+  properties: Record<string, unknown>;
+}
+
+/** Everything a merged contact hands to the contact it merged into. */
+interface HandOver {
+  contact: ContactRow;
+  events: EventRow[];
+  runs: RunRow[];
+  timers: TimerRow[];
+}
+
+/** One contact's lifecycle state: profile, stage, events, flow runs, messages, decisions and timers. */
+export class ContactDO extends DurableObject<Env> {
+  private readonly store: ContactStore;
+  private flushing: Promise<void> | undefined;
+  /** Flow versions an absorbed contact's runs need, loaded before the merge transaction. */
+  private readonly preloaded = new Map<string, CompiledFlow>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new ContactStore(ctx.storage.sql);
+  }
+
+  /** Record an identify or track call (deduped on messageId) and run what it triggers. */
+  async ingest(contactId: string, call: IngestCall, configVersion?: number): Promise<{ contactId: string; duplicate: boolean }> {
+    const merged = this.store.contact()?.merged_into;
+    if (merged) return this.env.CONTACT.getByName(merged).ingest(merged, call, configVersion);
+    const config = await getConfig(this.env.DB, configVersion);
+    const duplicate = await this.work(config, contactId, (s) => {
+      const at = Math.min(call.at ?? now(), now());
+      const inserted = s.store.run(
+        "INSERT OR IGNORE INTO events (message_id, type, name, properties, at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+        call.messageId, call.type, call.event ?? null, JSON.stringify(call.properties), at, now(),
+      );
+      if (!inserted) return true;
+      if (call.type === "identify") identify(s, call);
+      else if (call.event) onEvent(s, { seq: maxSeq(s), name: call.event, properties: call.properties, at });
+      else refreshAbsenceTimers(s);
+      s.store.run("DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?", EVENT_LOG_LIMIT);
+      return false;
+    });
+    return { contactId, duplicate };
+  }
+
+  /** Send one message now (a code, a confirmation). The same idempotency key returns the first answer. */
+  async sendOne(contactId: string, req: OneOff, configVersion?: number): Promise<{ conflict: boolean; message: MessageRow; decision?: Decision; replayed: boolean }> {
+    const config = await getConfig(this.env.DB, configVersion);
+    return this.work(config, contactId, (s) => {
+      const idemKey = req.idempotencyKey ? `api:${req.idempotencyKey}` : `api:${crypto.randomUUID()}`;
+      const prior = s.store.first<MessageRow>("SELECT * FROM messages WHERE idem_key = ?", idemKey);
+      if (prior) {
+        const decision = s.store.first<Decision>("SELECT outcome, reason, until, detail FROM decisions WHERE message_id = ? ORDER BY at LIMIT 1", prior.id);
+        return { conflict: prior.fingerprint !== req.fingerprint, message: prior, decision, replayed: true };
+      }
+      const { message, decision } = createMessage(s, { ...req, idemKey, flowKey: undefined });
+      return { conflict: false, message: s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", message.id)!, decision, replayed: false };
+    });
+  }
+
+  /**
+   * The consumer is about to call the gateway: re-check the gate, render the body and mark the
+   * message `dispatching`. A message already past `queued` is never handed out again.
+   */
+  async prepareSend(messageId: string): Promise<Prepared> {
+    const config = await getConfig(this.env.DB);
+    const m = this.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+    if (!m) return { action: "drop", status: "unknown" };
+    const contact = this.store.contact()!;
+    if (m.status === "dispatching" && now() - m.updated_at < DISPATCH_TIMEOUT_MS) {
+      // Another delivery of this queue message is sending it right now.
+      return { action: "later", delaySeconds: Math.ceil(DISPATCH_TIMEOUT_MS / 1000) };
+    }
+    if (m.status === "dispatching" || m.status === "dispatch_unknown") {
+      // A previous attempt may have reached the gateway: never a blind resend.
+      if (m.status === "dispatching") this.store.touchMessage(messageId, { status: "dispatch_unknown" }), await this.flush();
+      return { action: "reconcile", messageId, to: m.to ?? contact.phone ?? "" };
+    }
+    if (m.status !== "queued") return { action: "drop", status: m.status, reason: m.reason ?? undefined };
+    const tpl = m.template_version == null ? undefined : await getTemplateVersion(this.env.DB, config, m.template_key, m.template_version);
+    return this.work(config, contact.id, (s) => {
+      const decision = gateMessage(s, messageId, "send");
+      if (decision.outcome !== "sent" || !tpl) return { action: "drop", status: decision.outcome, reason: decision.reason } as Prepared;
+      const body = render(tpl.body, {
+        traits: JSON.parse(s.contact.traits),
+        properties: JSON.parse(m.properties),
+        brand: s.config.settings.brand,
+      });
+      const info = segmentInfo(body);
+      const row = s.store.touchMessage(messageId, {
+        status: "dispatching", to: s.contact.phone, body, segments: info.segments, encoding: info.encoding, attempts: m.attempts + 1,
+      });
+      return { action: "send", messageId, to: row.to!, body, expiresAt: m.expires_at, purpose: m.purpose, attempt: row.attempts } as Prepared;
+    });
+  }
+
+  /** What the gateway answered (or what reconciliation found). */
+  async recordDispatch(messageId: string, result: DispatchResult): Promise<string> {
+    const config = await getConfig(this.env.DB);
+    const contact = this.store.contact()!;
+    return this.work(config, contact.id, (s) => {
+      const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+      if (!m || (m.status !== "dispatching" && m.status !== "dispatch_unknown")) return m?.status ?? "unknown";
+      if (!result.ok && result.transient) {
+        // Not sent: it may go again, and the consumer retries the queue message.
+        s.store.touchMessage(messageId, { status: "queued", gateway: result.gateway, error_code: result.errorCode ?? null, error_message: result.errorMessage ?? null });
+        return "queued";
+      }
+      if (!result.ok) {
+        s.store.touchMessage(messageId, { status: "failed", gateway: result.gateway, error_code: result.errorCode, error_message: result.errorMessage });
+        noteDelivery(s, m, "failed");
+        return "failed";
+      }
+      s.store.touchMessage(messageId, {
+        status: result.status, gateway: result.gateway, provider_id: result.providerId, sent_at: result.at,
+        delivered_at: result.status === "delivered" ? result.at : null,
+        error_code: result.errorCode ?? null, error_message: result.errorMessage ?? null,
+      });
+      if (result.status !== "sent") noteDelivery(s, m, result.status);
+      return result.status;
+    });
+  }
+
+  /** The send queue gave up on a message (dead-letter queue). */
+  async recordDeadLetter(messageId: string, why: string): Promise<void> {
+    const config = await getConfig(this.env.DB);
+    const contact = this.store.contact();
+    if (!contact) return;
+    await this.work(config, contact.id, (s) => {
+      const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+      if (!m || ["sent", "delivered", "failed", "skipped", "undelivered"].includes(m.status)) return;
+      s.store.touchMessage(messageId, { status: "failed", error_code: "dead_letter", error_message: why });
+      noteDelivery(s, m, "failed");
+    });
+  }
+
+  /** This contact no longer owns `phone` (another contact claimed it). */
+  async releasePhone(phone: string): Promise<void> {
+    const c = this.store.contact();
+    if (!c || c.phone !== phone) return;
+    const config = await getConfig(this.env.DB);
+    await this.work(config, c.id, (s) => {
+      s.store.run("UPDATE contact SET phone = NULL");
+      s.contact = { ...s.contact, phone: null };
+      s.store.touchContact();
+    });
+  }
+
+  /** Set the stage through the API. */
+  async putStage(contactId: string, stage: string, reason: string): Promise<boolean> {
+    const config = await getConfig(this.env.DB);
+    return this.work(config, contactId, (s) => {
+      const moved = setStage(s, stage, reason);
+      refreshAbsenceTimers(s);
+      return moved;
+    });
+  }
+
+  /** Merge the contact `fromId` into this one: events, traits, phone and active runs (idempotent). */
+  async absorb(contactId: string, fromId: string): Promise<void> {
+    if (fromId === contactId || this.store.first("SELECT 1 FROM absorbed WHERE contact_id = ?", fromId)) return;
+    const dump = await this.env.CONTACT.getByName(fromId).handOver(contactId);
+    if (!dump) return;
+    const config = await getConfig(this.env.DB);
+    for (const r of dump.runs) {
+      const f = await getFlowVersion(this.env.DB, config, r.flow_key, r.version);
+      if (f) this.preloaded.set(`${r.flow_key}@${r.version}`, f);
+    }
+    await this.work(config, contactId, (s) => {
+      const base = maxSeq(s);
+      for (const e of dump.events) {
+        s.store.run(
+          "INSERT OR IGNORE INTO events (message_id, type, name, properties, at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+          e.message_id, e.type, e.name, e.properties, e.at, e.received_at,
+        );
+      }
+      // The known contact's traits win; the anonymous one fills gaps.
+      const traits = { ...JSON.parse(dump.contact.traits), ...JSON.parse(s.contact.traits) };
+      const order = stagesOf(s.config.settings);
+      const later = order.indexOf(dump.contact.stage ?? "") > order.indexOf(s.contact.stage ?? "");
+      s.store.run("UPDATE contact SET traits = ?, phone = coalesce(phone, ?), timezone = coalesce(timezone, ?)", JSON.stringify(traits), dump.contact.phone, dump.contact.timezone);
+      s.contact = s.store.contact()!;
+      if (later && dump.contact.stage) setStage(s, dump.contact.stage, `merge:${fromId}`);
+      for (const r of dump.runs) {
+        if (s.store.first("SELECT 1 FROM runs WHERE flow_key = ? AND status = 'active'", r.flow_key)) continue;
+        s.store.run(
+          "INSERT OR IGNORE INTO runs (id, flow_key, version, status, pc, started_at, started_seq, trigger) VALUES (?, ?, ?, 'active', ?, ?, ?, ?)",
+          r.id, r.flow_key, r.version, r.pc, r.started_at, base, r.trigger,
+        );
+        for (const t of dump.timers.filter((t) => t.ref === r.id)) s.store.setTimer(t.id, t.due_at, t.kind, t.ref);
+      }
+      s.store.run("INSERT OR IGNORE INTO absorbed (contact_id, at) VALUES (?, ?)", fromId, now());
+      s.store.touchContact();
+      refreshAbsenceTimers(s);
+    });
+  }
+
+  /** Hand this contact over to `intoId`: it forwards from now on and keeps its data until absorbed. */
+  async handOver(intoId: string): Promise<HandOver | undefined> {
+    const c = this.store.contact();
+    if (!c || (c.merged_into && c.merged_into !== intoId)) return undefined;
+    const config = await getConfig(this.env.DB);
+    await this.work(config, c.id, (s) => {
+      if (s.contact.merged_into) return;
+      s.store.run("UPDATE contact SET merged_into = ?", intoId);
+      s.contact = s.store.contact()!;
+      for (const r of activeRuns(s)) {
+        s.store.run("UPDATE runs SET status = 'merged', ended_at = ? WHERE id = ?", now(), r.id);
+        s.store.touchRun(r.id, "merged");
+      }
+      s.store.run("DELETE FROM timers WHERE kind IN ('run', 'absence')");
+      s.store.touchContact();
+    });
+    return {
+      contact: this.store.contact()!,
+      events: this.store.all<EventRow>("SELECT * FROM events ORDER BY seq"),
+      runs: this.store.all<RunRow>("SELECT * FROM runs WHERE status = 'merged'"),
+      timers: this.store.all<TimerRow>("SELECT * FROM timers"),
+    };
+  }
+
+  /** How many of this contact's messages are still on their way to the gateway. */
+  async pendingSends(): Promise<number> {
+    return this.store.first<{ n: number }>("SELECT count(*) AS n FROM messages WHERE status IN ('pending', 'queued', 'dispatching')")!.n;
+  }
+
+  /** The contact as the API shows it: state, pending timers, recent events, runs and decisions. */
+  async view(): Promise<ContactView | undefined> {
+    const c = this.store.contact();
+    if (!c) return undefined;
+    const s = this.store;
+    return {
+      id: c.id,
+      phone: c.phone,
+      timezone: c.timezone,
+      traits: JSON.parse(c.traits),
+      stage: c.stage,
+      mergedInto: c.merged_into,
+      createdAt: new Date(c.created_at).toISOString(),
+      stageHistory: s.all<{ from_stage: string | null; to_stage: string; reason: string; at: number }>("SELECT * FROM stage_history ORDER BY seq").map((h) => ({
+        from: h.from_stage, to: h.to_stage, reason: h.reason, at: new Date(h.at).toISOString(),
+      })),
+      timers: s.all<TimerRow>("SELECT * FROM timers ORDER BY due_at").map((t) => ({ id: t.id, kind: t.kind, ref: t.ref, dueAt: new Date(t.due_at).toISOString() })),
+      runs: s.all<RunRow>("SELECT * FROM runs ORDER BY started_at DESC LIMIT 20").map((r) => ({
+        id: r.id, flow: r.flow_key, version: r.version, status: r.status, pc: r.pc, startedAt: new Date(r.started_at).toISOString(),
+      })),
+      recentEvents: s.all<EventRow>("SELECT * FROM events ORDER BY seq DESC LIMIT 20").map((e) => ({
+        messageId: e.message_id, type: e.type, event: e.name, properties: JSON.parse(e.properties), at: new Date(e.at).toISOString(),
+      })),
+      recentDecisions: s.all<{ message_id: string; flow_key: string | null; outcome: string; reason: string; until: number | null; detail: string | null; at: number }>(
+        "SELECT * FROM decisions ORDER BY at DESC LIMIT 20",
+      ).map((d) => ({
+        messageId: d.message_id, flow: d.flow_key, outcome: d.outcome, reason: d.reason,
+        until: d.until ? new Date(d.until).toISOString() : undefined, detail: d.detail ?? undefined, at: new Date(d.at).toISOString(),
+      })),
+    };
+  }
+
+  /** Run every due timer, each in its own transaction with its effect, then re-arm. */
+  override async alarm(): Promise<void> {
+    const contact = this.store.contact();
+    if (!contact) return;
+    try {
+      const config = await getConfig(this.env.DB);
+      const due = this.store.all<TimerRow>("SELECT * FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT 200", now());
+      if (due.length) {
+        await this.work(config, contact.id, (s) => {
+          for (const t of due) {
+            if (!s.store.clearTimer(t.id)) continue; // already handled: alarms can fire twice
+            if (t.kind === "run") wake(s, t.ref);
+            else if (t.kind === "send") gateMessage(s, t.ref, "timer");
+            else if (t.kind === "absence") absenceElapsed(s, t.ref);
+          }
+        });
+      } else await this.flush();
+    } finally {
+      await this.arm();
+    }
+  }
+
+
+  /** Load pinned flows, then run `fn` in one transaction, then flush the outbox and re-arm. */
+  private async work<T>(config: Config, contactId: string, fn: (s: Session) => T): Promise<T> {
+    const flows = new Map(this.preloaded);
+    for (const r of this.store.all<{ flow_key: string; version: number }>("SELECT DISTINCT flow_key, version FROM runs WHERE status = 'active'")) {
+      const f = await getFlowVersion(this.env.DB, config, r.flow_key, r.version);
+      if (f) flows.set(`${r.flow_key}@${r.version}`, f);
+    }
+    const out = this.ctx.storage.transactionSync(() => {
+      let contact = this.store.contact();
+      if (!contact) {
+        const t = now();
+        const first = stagesOf(config.settings)[0] ?? null;
+        this.store.run("INSERT INTO contact (id, created_at, stage, stage_at) VALUES (?, ?, ?, ?)", contactId, t, first, t);
+        contact = this.store.contact()!;
+        this.store.run("INSERT INTO stage_history (id, from_stage, to_stage, reason, at) VALUES (?, NULL, ?, 'created', ?)", `s_${contactId}`, first, t);
+        this.store.touchContact();
+        contact = this.store.contact()!;
+      }
+      return fn({ store: this.store, config, flows, contact });
+    });
+    await this.flush();
+    await this.arm();
+    return out;
+  }
+
+  /** Send queued outbox rows to their queues; rows stay (and the alarm retries) if a send fails. */
+  private async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    this.flushing = (async () => {
+      for (;;) {
+        const rows = this.store.all<{ seq: number; queue: string; body: string }>("SELECT * FROM outbox ORDER BY seq LIMIT 100");
+        if (!rows.length) return;
+        const sends = rows.filter((r) => r.queue === "send").map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const }));
+        const records = rows.filter((r) => r.queue === "records").map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const }));
+        try {
+          if (records.length) await this.env.RECORDS_QUEUE.sendBatch(records);
+          if (sends.length) await this.env.SEND_QUEUE.sendBatch(sends);
+        } catch (err) {
+          console.error("outbox flush failed; the alarm retries", err);
+          return;
+        }
+        this.store.run("DELETE FROM outbox WHERE seq <= ?", rows[rows.length - 1]!.seq);
+      }
+    })();
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Arm the one alarm for the earliest timer (or soon, while the outbox holds rows). */
+  private async arm(): Promise<void> {
+    const next = this.store.first<{ at: number | null }>("SELECT min(due_at) AS at FROM timers")?.at ?? undefined;
+    const pending = this.store.first("SELECT 1 FROM outbox LIMIT 1") ? Date.now() + 5_000 : undefined;
+    // Timers are in the clock's time; the alarm runs in real time (they are equal outside tests).
+    const offset = now() - Date.now();
+    const candidates = [next !== undefined ? next - offset : undefined, pending].filter((x): x is number => x !== undefined);
+    if (candidates.length) await this.ctx.storage.setAlarm(Math.min(...candidates));
+    else await this.ctx.storage.deleteAlarm();
+  }
+}
+
+/** A contact as `GET /v1/contacts/:id` shows it. */
+export interface ContactView {
+  id: string;
+  phone: string | null;
+  timezone: string | null;
+  traits: Record<string, unknown>;
+  stage: string | null;
+  mergedInto: string | null;
+  createdAt: string;
+  stageHistory: Array<{ from: string | null; to: string; reason: string; at: string }>;
+  timers: Array<{ id: string; kind: string; ref: string; dueAt: string }>;
+  runs: Array<{ id: string; flow: string; version: number; status: string; pc: number; startedAt: string }>;
+  recentEvents: Array<{ messageId: string; type: string; event: string | null; properties: Record<string, unknown>; at: string }>;
+  recentDecisions: Array<{ messageId: string; flow: string | null; outcome: string; reason: string; until?: string; detail?: string; at: string }>;
+}
+
+function identify(s: Session, call: IngestCall): void {
+  const traits = { ...JSON.parse(s.contact.traits), ...call.traits };
+  delete traits.phone; // the phone lives in its own column, owned through the phone alias
+  const tz = typeof call.traits.timezone === "string" ? call.traits.timezone : (call.timezone ?? s.contact.timezone);
+  s.store.run("UPDATE contact SET traits = ?, timezone = ?, phone = coalesce(?, phone)", JSON.stringify(traits), tz ?? null, call.phone ?? null);
+  s.contact = s.store.contact()!;
+  s.store.touchContact();
+  refreshAbsenceTimers(s);
+}
+
+/** A final delivery status becomes an event on the contact, so flows can wait for or branch on it. */
+function noteDelivery(s: Session, m: MessageRow, status: string): void {
+  const name = status === "delivered" ? "Message Delivered" : "Message Failed";
+  const properties = { message_id: m.id, template: m.template_key, flow: m.flow_key, status };
+  const inserted = s.store.run(
+    "INSERT OR IGNORE INTO events (message_id, type, name, properties, at, received_at) VALUES (?, 'track', ?, ?, ?, ?)",
+    `receipt:${m.id}:${status}`, name, JSON.stringify(properties), now(), now(),
+  );
+  if (inserted) onEvent(s, { seq: maxSeq(s), name, properties, at: now() });
+}

@@ -1,0 +1,119 @@
+/**
+ * One unit of work inside a ContactDO: the store, the config snapshot and the pinned flows it needs,
+ * all synchronous so a change commits in one transaction. Stage changes and message gating live here;
+ * flow runs in ../flows/runner.ts.
+ */
+import { now } from "../clock";
+import { parseDuration } from "../duration";
+import { decide } from "../gate/gate";
+import type { Decision } from "../gate/decision";
+import { newId } from "../ids";
+import type { CompiledFlow, Config } from "../settings/config";
+import { DEFAULT_EXPIRY, type Job, stagesOf } from "../settings/schema";
+import type { ContactRow, ContactStore, MessageRow } from "./store";
+
+/** What a unit of work runs with. */
+export interface Session {
+  store: ContactStore;
+  config: Config;
+  /** Flow versions of this contact's active runs, preloaded (D1 reads are async). */
+  flows: Map<string, CompiledFlow>;
+  contact: ContactRow;
+}
+
+/** The flow a run pinned. */
+export function flowOf(s: Session, key: string, version: number): CompiledFlow | undefined {
+  return s.flows.get(`${key}@${version}`);
+}
+
+/** Move the contact to a stage (no-op when already there); recorded with its reason. */
+export function setStage(s: Session, stage: string, reason: string): boolean {
+  if (s.contact.stage === stage) return false;
+  if (!stagesOf(s.config.settings).includes(stage)) {
+    console.warn(`stage ${stage} is not configured; ignored`);
+    return false;
+  }
+  const at = now();
+  const id = newId("s");
+  s.store.run("INSERT INTO stage_history (id, from_stage, to_stage, reason, at) VALUES (?, ?, ?, ?, ?)", id, s.contact.stage, stage, reason, at);
+  s.store.run("UPDATE contact SET stage = ?, stage_at = ?", stage, at);
+  s.store.record({ kind: "stage_change", id, contactId: s.contact.id, from: s.contact.stage, to: stage, reason, at });
+  s.contact = { ...s.contact, stage, stage_at: at };
+  s.store.touchContact();
+  return true;
+}
+
+/** What a new outgoing message needs. */
+export interface NewMessage {
+  idemKey: string;
+  fingerprint?: string;
+  runId?: string;
+  flowKey?: string;
+  step?: string;
+  template: string;
+  purpose?: string;
+  job?: string;
+  expiresInMs?: number;
+  properties: Record<string, unknown>;
+}
+
+/** Create a message (once per idempotency key) and run it through the gate. */
+export function createMessage(s: Session, m: NewMessage): { message: MessageRow; decision?: Decision; existed: boolean } {
+  const existing = s.store.first<MessageRow>("SELECT * FROM messages WHERE idem_key = ?", m.idemKey);
+  if (existing) return { message: existing, existed: true };
+  const tpl = s.config.templates.get(m.template);
+  const job = (m.job ?? tpl?.job ?? "transactional") as Job;
+  const expiry = m.expiresInMs ?? parseDuration(s.config.settings.messages.expiry[job] ?? DEFAULT_EXPIRY[job])!;
+  const t = now();
+  const id = newId("m");
+  s.store.run(
+    `INSERT INTO messages (id, idem_key, fingerprint, run_id, flow_key, step, template_key, template_version, purpose, job, stage,
+      properties, expires_at, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+    id, m.idemKey, m.fingerprint ?? null, m.runId ?? null, m.flowKey ?? null, m.step ?? null, m.template, tpl?.version ?? null,
+    m.purpose ?? tpl?.purpose ?? "transactional", job, s.contact.stage, JSON.stringify(m.properties), t + expiry, t, t,
+  );
+  const decision = gateMessage(s, id, "flow");
+  return { message: s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", id)!, decision, existed: false };
+}
+
+/**
+ * Decide a message now and act on it: queue it for the gateway, set a timer for a deferral, or skip it.
+ * `phase` is "flow" when first decided, "send" at the consumer's re-check.
+ */
+export function gateMessage(s: Session, messageId: string, phase: "flow" | "send" | "timer"): Decision {
+  const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId)!;
+  const tpl = m.template_version == null ? undefined : s.config.templates.get(m.template_key);
+  const decision = decide({
+    now: now(),
+    message: { purpose: m.purpose, job: m.job, expiresAt: m.expires_at },
+    contact: { phone: s.contact.phone, stopped: s.contact.stopped === 1 },
+    template: tpl,
+  });
+  // Consumer re-checks that pass are not news; every other outcome is recorded.
+  if (!(phase === "send" && decision.outcome === "sent")) recordDecision(s, m, decision);
+  if (decision.outcome === "sent") {
+    if (phase !== "send") {
+      s.store.touchMessage(m.id, { status: "queued", reason: null });
+      s.store.enqueueSend({ contactId: s.contact.id, messageId: m.id });
+    }
+  } else if (decision.outcome === "deferred") {
+    s.store.setTimer(`send:${m.id}`, decision.until!, "send", m.id);
+    s.store.touchMessage(m.id, { status: "deferred", reason: decision.reason });
+  } else {
+    s.store.touchMessage(m.id, { status: "skipped", reason: decision.reason });
+  }
+  return decision;
+}
+
+function recordDecision(s: Session, m: MessageRow, d: Decision): void {
+  const id = newId("d");
+  const at = now();
+  s.store.run(
+    "INSERT INTO decisions (id, message_id, flow_key, outcome, reason, until, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    id, m.id, m.flow_key, d.outcome, d.reason, d.until ?? null, d.detail ?? null, at,
+  );
+  s.store.record({
+    kind: "decision", id, contactId: s.contact.id, messageId: m.id, flowKey: m.flow_key ?? undefined,
+    outcome: d.outcome, reason: d.reason, until: d.until, detail: d.detail, at,
+  });
+}

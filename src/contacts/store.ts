@@ -1,0 +1,203 @@
+/**
+ * The ContactDO's SQLite tables and typed access to them. Everything here is synchronous so that a
+ * whole change (event, run step, timer, outbox rows) commits in one `transactionSync`.
+ */
+import { now } from "../clock";
+import type { RecordMessage } from "../records/types";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS contact (
+  id TEXT PRIMARY KEY, phone TEXT, timezone TEXT, traits TEXT NOT NULL DEFAULT '{}', stage TEXT, stage_at INTEGER,
+  created_at INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0, merged_into TEXT, stopped INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS stage_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, from_stage TEXT,
+  to_stage TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+  name TEXT, properties TEXT NOT NULL, at INTEGER NOT NULL, received_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS events_name ON events (name, at);
+CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, flow_key TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL,
+  pc INTEGER NOT NULL, started_at INTEGER NOT NULL, started_seq INTEGER NOT NULL, ended_at INTEGER, trigger TEXT NOT NULL,
+  rev INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS runs_flow ON runs (flow_key, status);
+CREATE TABLE IF NOT EXISTS timers (id TEXT PRIMARY KEY, due_at INTEGER NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
+CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, idem_key TEXT UNIQUE, fingerprint TEXT, run_id TEXT, flow_key TEXT,
+  step TEXT, template_key TEXT NOT NULL, template_version INTEGER, purpose TEXT NOT NULL, job TEXT NOT NULL, stage TEXT,
+  properties TEXT NOT NULL, expires_at INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, body TEXT, segments INTEGER,
+  encoding TEXT, "to" TEXT, gateway TEXT, provider_id TEXT, error_code TEXT, error_message TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL, sent_at INTEGER, delivered_at INTEGER, updated_at INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS decisions (id TEXT PRIMARY KEY, message_id TEXT, flow_key TEXT, outcome TEXT NOT NULL,
+  reason TEXT NOT NULL, until INTEGER, detail TEXT, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS absorbed (contact_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+`;
+
+/** How many events a contact keeps (dedupe, wait_for, count and absence triggers). */
+export const EVENT_LOG_LIMIT = 1000;
+
+/** The contact row. */
+export interface ContactRow {
+  id: string;
+  phone: string | null;
+  timezone: string | null;
+  traits: string;
+  stage: string | null;
+  stage_at: number | null;
+  created_at: number;
+  rev: number;
+  merged_into: string | null;
+  stopped: number;
+}
+
+/** A message row. */
+export interface MessageRow {
+  id: string;
+  idem_key: string | null;
+  fingerprint: string | null;
+  run_id: string | null;
+  flow_key: string | null;
+  step: string | null;
+  template_key: string;
+  template_version: number | null;
+  purpose: string;
+  job: string;
+  stage: string | null;
+  properties: string;
+  expires_at: number;
+  status: string;
+  reason: string | null;
+  body: string | null;
+  segments: number | null;
+  encoding: string | null;
+  to: string | null;
+  gateway: string | null;
+  provider_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  attempts: number;
+  created_at: number;
+  sent_at: number | null;
+  delivered_at: number | null;
+  updated_at: number;
+  rev: number;
+}
+
+/** A run row. */
+export interface RunRow {
+  id: string;
+  flow_key: string;
+  version: number;
+  status: string;
+  pc: number;
+  started_at: number;
+  started_seq: number;
+  ended_at: number | null;
+  trigger: string;
+  rev: number;
+}
+
+/** An event row. */
+export interface EventRow {
+  seq: number;
+  message_id: string;
+  type: string;
+  name: string | null;
+  properties: string;
+  at: number;
+  received_at: number;
+}
+
+/** A timer row: `kind` says what to do when `due_at` passes, `ref` names the run or message. */
+export interface TimerRow {
+  id: string;
+  due_at: number;
+  kind: "run" | "send" | "absence";
+  ref: string;
+}
+
+/** Typed access to one contact's tables. */
+export class ContactStore {
+  constructor(readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  /** Rows of a query. */
+  all<T>(query: string, ...binds: unknown[]): T[] {
+    return this.sql.exec(query, ...binds).toArray() as T[];
+  }
+
+  /** First row of a query, if any. */
+  first<T>(query: string, ...binds: unknown[]): T | undefined {
+    return this.all<T>(query, ...binds)[0];
+  }
+
+  /** Run a statement; returns rows written. */
+  run(query: string, ...binds: unknown[]): number {
+    return this.sql.exec(query, ...binds).rowsWritten;
+  }
+
+  /** The contact row, if this contact exists. */
+  contact(): ContactRow | undefined {
+    return this.first<ContactRow>("SELECT * FROM contact LIMIT 1");
+  }
+
+  /** Queue a record for D1 (sent after the transaction commits). */
+  record(r: RecordMessage): void {
+    this.run("INSERT INTO outbox (queue, body) VALUES ('records', ?)", JSON.stringify(r));
+  }
+
+  /** Queue a message for the send queue. */
+  enqueueSend(body: { contactId: string; messageId: string }): void {
+    this.run("INSERT INTO outbox (queue, body) VALUES ('send', ?)", JSON.stringify(body));
+  }
+
+  /** Set or move a timer. */
+  setTimer(id: string, dueAt: number, kind: TimerRow["kind"], ref: string): void {
+    this.run(
+      "INSERT INTO timers (id, due_at, kind, ref) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET due_at = excluded.due_at, kind = excluded.kind, ref = excluded.ref",
+      id, dueAt, kind, ref,
+    );
+  }
+
+  /** Remove a timer; true when it existed. */
+  clearTimer(id: string): boolean {
+    return this.run("DELETE FROM timers WHERE id = ?", id) > 0;
+  }
+
+  /** Bump the contact's revision and queue its projection. */
+  touchContact(): void {
+    this.run("UPDATE contact SET rev = rev + 1");
+    const c = this.contact();
+    if (!c) return;
+    this.record({
+      kind: "contact", contactId: c.id, rev: c.rev, stage: c.stage, phone: c.phone, timezone: c.timezone,
+      traits: JSON.parse(c.traits), createdAt: c.created_at, updatedAt: now(),
+      ...(c.merged_into ? { mergedInto: c.merged_into } : {}),
+    });
+  }
+
+  /** Bump a message's revision and queue its row for D1. */
+  touchMessage(id: string, changes: Partial<MessageRow>): MessageRow {
+    const sets = Object.keys(changes).map((k) => `"${k}" = ?`);
+    this.run(`UPDATE messages SET ${[...sets, "updated_at = ?", "rev = rev + 1"].join(", ")} WHERE id = ?`, ...Object.values(changes), now(), id);
+    const m = this.first<MessageRow>("SELECT * FROM messages WHERE id = ?", id)!;
+    const contactId = this.contact()!.id;
+    this.record({
+      kind: "message", id: m.id, rev: m.rev, contactId, flowKey: m.flow_key, runId: m.run_id, step: m.step,
+      templateKey: m.template_key, templateVersion: m.template_version, purpose: m.purpose, job: m.job, stage: m.stage,
+      to: m.to, body: m.body, segments: m.segments, encoding: m.encoding, status: m.status, reason: m.reason,
+      errorCode: m.error_code, errorMessage: m.error_message, gateway: m.gateway, providerId: m.provider_id,
+      createdAt: m.created_at, expiresAt: m.expires_at, sentAt: m.sent_at, deliveredAt: m.delivered_at, updatedAt: m.updated_at,
+    });
+    return m;
+  }
+
+  /** Bump a run's revision and queue its position for D1. */
+  touchRun(id: string, step: string): void {
+    this.run("UPDATE runs SET rev = rev + 1 WHERE id = ?", id);
+    const r = this.first<RunRow>("SELECT * FROM runs WHERE id = ?", id)!;
+    this.record({
+      kind: "run", id: r.id, rev: r.rev, contactId: this.contact()!.id, flowKey: r.flow_key, version: r.version,
+      step, status: r.status, startedAt: r.started_at, updatedAt: now(),
+    });
+  }
+}

@@ -1,0 +1,168 @@
+/** D1 tables: what is shared or queried across contacts. Migrations are generated from this file. */
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** Small named values: `config_version` (bumped on every settings/flow/template write), `records_ping`. */
+export const meta = sqliteTable("meta", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+/** Settings sections, one row per version. */
+export const settings = sqliteTable(
+  "settings",
+  {
+    section: text("section").notNull(),
+    version: integer("version").notNull(),
+    body: text("body", { mode: "json" }).notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.section, t.version] })],
+);
+
+/** Flow versions; the highest version of a key is the current one. */
+export const flows = sqliteTable(
+  "flows",
+  {
+    key: text("key").notNull(),
+    version: integer("version").notNull(),
+    status: text("status").notNull(),
+    body: text("body", { mode: "json" }).notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.version] })],
+);
+
+/** Template versions; the highest version of a key is the current one. */
+export const templates = sqliteTable(
+  "templates",
+  {
+    key: text("key").notNull(),
+    version: integer("version").notNull(),
+    status: text("status").notNull(),
+    body: text("body", { mode: "json" }).notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.version] })],
+);
+
+/** The contact projection: enough for lists by stage and broadcasts; the ContactDO holds the truth. */
+export const contacts = sqliteTable(
+  "contacts",
+  {
+    id: text("id").primaryKey(),
+    stage: text("stage"),
+    phone: text("phone"),
+    timezone: text("timezone"),
+    traits: text("traits", { mode: "json" }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    rev: integer("rev").notNull(),
+  },
+  (t) => [index("contacts_stage").on(t.stage, t.id)],
+);
+
+/** Every stage change with its reason. */
+export const stageChanges = sqliteTable(
+  "stage_changes",
+  {
+    id: text("id").primaryKey(),
+    contactId: text("contact_id").notNull(),
+    fromStage: text("from_stage"),
+    toStage: text("to_stage").notNull(),
+    reason: text("reason").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("stage_changes_contact").on(t.contactId, t.at)],
+);
+
+/** Every gate decision. */
+export const decisions = sqliteTable(
+  "decisions",
+  {
+    id: text("id").primaryKey(),
+    contactId: text("contact_id").notNull(),
+    messageId: text("message_id"),
+    flowKey: text("flow_key"),
+    outcome: text("outcome").notNull(),
+    reason: text("reason").notNull(),
+    until: integer("until"),
+    detail: text("detail"),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("decisions_contact").on(t.contactId, t.at), index("decisions_reason").on(t.reason, t.at)],
+);
+
+/** Messages and their delivery status, projected from the ContactDO (rev guards against stale batches). */
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    contactId: text("contact_id").notNull(),
+    flowKey: text("flow_key"),
+    runId: text("run_id"),
+    step: text("step"),
+    templateKey: text("template_key").notNull(),
+    templateVersion: integer("template_version"),
+    purpose: text("purpose").notNull(),
+    job: text("job").notNull(),
+    stage: text("stage"),
+    to: text("to"),
+    body: text("body"),
+    segments: integer("segments"),
+    encoding: text("encoding"),
+    status: text("status").notNull(),
+    reason: text("reason"),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    gateway: text("gateway"),
+    providerId: text("provider_id"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    sentAt: integer("sent_at"),
+    deliveredAt: integer("delivered_at"),
+    updatedAt: integer("updated_at").notNull(),
+    rev: integer("rev").notNull(),
+  },
+  (t) => [index("messages_contact").on(t.contactId, t.createdAt), index("messages_flow").on(t.flowKey, t.createdAt)],
+);
+
+/** Flow runs: where each run is, so the runs waiting at each step can be counted. */
+export const flowRuns = sqliteTable(
+  "flow_runs",
+  {
+    id: text("id").primaryKey(),
+    contactId: text("contact_id").notNull(),
+    flowKey: text("flow_key").notNull(),
+    version: integer("version").notNull(),
+    step: text("step").notNull(),
+    status: text("status").notNull(),
+    startedAt: integer("started_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    rev: integer("rev").notNull(),
+  },
+  (t) => [index("flow_runs_flow").on(t.flowKey, t.status, t.step)],
+);
+
+/** Goal events reached by runs. */
+export const conversions = sqliteTable(
+  "conversions",
+  {
+    id: text("id").primaryKey(),
+    contactId: text("contact_id").notNull(),
+    runId: text("run_id"),
+    flowKey: text("flow_key"),
+    event: text("event").notNull(),
+    revenue: real("revenue"),
+    currency: text("currency"),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("conversions_flow").on(t.flowKey, t.at)],
+);
+
+/** What the sandbox gateway "sent": the local stand-in for a phone. */
+export const sandboxMessages = sqliteTable("sandbox_messages", {
+  id: text("id").primaryKey(),
+  to: text("to").notNull(),
+  body: text("body").notNull(),
+  at: integer("at").notNull(),
+});

@@ -1,0 +1,40 @@
+/** From a validated Segment call to the contact's DO: normalise, resolve identity, claim the phone. */
+import { claimPhone, routeCall, toE164 } from "../contacts/identity";
+import type { FieldError } from "../http/problem";
+import { getConfig } from "../settings/config";
+import type { IdentifyCall, IngestCall, TrackCall } from "./schema";
+
+/** A validated call with its type. */
+export type Call = (IdentifyCall & { type: "identify" }) | (TrackCall & { type: "track" });
+
+/** Check what zod cannot (the phone), and normalise. Errors name the field. */
+export function normalise(call: Call, prefix = ""): { ok: true; call: IngestCall } | { ok: false; errors: FieldError[] } {
+  let phone: string | undefined;
+  if (call.type === "identify" && call.traits.phone !== undefined && call.traits.phone !== null && call.traits.phone !== "") {
+    phone = typeof call.traits.phone === "string" ? toE164(call.traits.phone) : undefined;
+    if (!phone) {
+      return { ok: false, errors: [{ field: `${prefix}traits.phone`, message: "not a valid phone number (use E.164, e.g. +14155550100)" }] };
+    }
+  }
+  return {
+    ok: true,
+    call: {
+      type: call.type,
+      messageId: call.messageId ?? `auto:${crypto.randomUUID()}`,
+      event: call.type === "track" ? call.event : undefined,
+      properties: call.type === "track" ? call.properties : {},
+      traits: call.type === "identify" ? call.traits : {},
+      at: call.timestamp ? Date.parse(call.timestamp) : undefined,
+      timezone: call.context?.timezone,
+      phone,
+    },
+  };
+}
+
+/** Deliver one normalised call to its contact. */
+export async function ingest(env: Env, call: Call, normalised: IngestCall): Promise<{ contactId: string; duplicate: boolean }> {
+  const { version } = await getConfig(env.DB);
+  const contactId = await routeCall(env, call);
+  if (normalised.phone) await claimPhone(env, contactId, normalised.phone);
+  return env.CONTACT.getByName(contactId).ingest(contactId, normalised, version);
+}

@@ -1,0 +1,51 @@
+/**
+ * Tidings: lifecycle SMS at the edge. The whole flow of data, in order:
+ *
+ *   HTTP (Segment-style events, API) ─► identity (AliasDO) ─► ContactDO (stage, runs, timers, gate)
+ *     ─► send queue ─► gateway consumer ─► gateway (sandbox) ─► result back to the ContactDO
+ *   ContactDO ─► records queue ─► D1 (decisions, stage changes, contact projection, messages, runs)
+ */
+import { contacts } from "./contacts/routes";
+import { docsPage } from "./docs";
+import { events } from "./events/routes";
+import { flows } from "./flows/routes";
+import { consumeDeadLetters, consumeSends, type SendJob } from "./gateway/consumer";
+import { newApp } from "./http/app";
+import { onError, problem } from "./http/problem";
+import { messages } from "./messages/routes";
+import { consumeRecords } from "./records/consumer";
+import type { RecordMessage } from "./records/types";
+import { settings } from "./settings/routes";
+import { templates } from "./templates/routes";
+import { bodyLimit } from "hono/body-limit";
+
+export { AliasDO } from "./contacts/alias-do";
+export { ContactDO } from "./contacts/contact-do";
+
+/** The HTTP app. */
+export const app = newApp();
+
+app.use("/v1/*", bodyLimit({ maxSize: 1024 * 1024, onError: () => problem(413, "Payload too large", "the body is over 1 MiB") }));
+app.route("/v1", events);
+app.route("/v1", contacts);
+app.route("/v1", messages);
+app.route("/v1", flows);
+app.route("/v1", templates);
+app.route("/v1", settings);
+
+app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+const info = { title: "Tidings", version: "0.1.0", description: "Lifecycle SMS: the right message for each contact's stage, with consent, quiet hours and caps." };
+app.doc31("/openapi.json", { openapi: "3.1.0", info });
+app.get("/docs", (c) => c.html(docsPage(app.getOpenAPI31Document({ openapi: "3.1.0", info }) as never)));
+app.get("/", (c) => c.json({ name: "tidings", docs: "/docs", openapi: "/openapi.json" }));
+app.notFound(() => problem(404, "Not found", "no such route; see /docs"));
+app.onError(onError);
+
+export default {
+  fetch: app.fetch,
+  async queue(batch, env) {
+    if (batch.queue.startsWith("tidings-records")) return consumeRecords(batch as MessageBatch<RecordMessage>, env);
+    if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch as MessageBatch<SendJob>, env);
+    return consumeSends(batch as MessageBatch<SendJob>, env);
+  },
+} satisfies ExportedHandler<Env>;

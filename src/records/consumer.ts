@@ -1,0 +1,94 @@
+/**
+ * The records consumer: one D1 batch per queue batch. Inserts are `ON CONFLICT DO NOTHING` by id and
+ * projections are upserts guarded by `rev`, so redelivery and out-of-order batches are harmless.
+ */
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import type { BatchItem } from "drizzle-orm/batch";
+import * as t from "../db/schema";
+import type { RecordMessage } from "./types";
+
+/** Write a batch of records to D1 in one transaction. */
+export async function writeRecords(env: Env, records: RecordMessage[]): Promise<void> {
+  const db = drizzle(env.DB);
+  const ops: BatchItem<"sqlite">[] = [];
+  for (const r of records) {
+    switch (r.kind) {
+      case "decision":
+        ops.push(
+          db.insert(t.decisions).values({
+            id: r.id, contactId: r.contactId, messageId: r.messageId ?? null, flowKey: r.flowKey ?? null,
+            outcome: r.outcome, reason: r.reason, until: r.until ?? null, detail: r.detail ?? null, at: r.at,
+          }).onConflictDoNothing(),
+        );
+        break;
+      case "stage_change":
+        ops.push(
+          db.insert(t.stageChanges).values({ id: r.id, contactId: r.contactId, fromStage: r.from, toStage: r.to, reason: r.reason, at: r.at })
+            .onConflictDoNothing(),
+        );
+        break;
+      case "contact": {
+        if (r.mergedInto) {
+          ops.push(db.delete(t.contacts).where(sql`${t.contacts.id} = ${r.contactId}`));
+          break;
+        }
+        const row = { id: r.contactId, stage: r.stage, phone: r.phone, timezone: r.timezone, traits: r.traits, createdAt: r.createdAt, updatedAt: r.updatedAt, rev: r.rev };
+        ops.push(
+          db.insert(t.contacts).values(row).onConflictDoUpdate({
+            target: t.contacts.id,
+            set: { stage: row.stage, phone: row.phone, timezone: row.timezone, traits: row.traits, updatedAt: row.updatedAt, rev: row.rev },
+            setWhere: sql`excluded.rev > ${t.contacts.rev}`,
+          }),
+        );
+        break;
+      }
+      case "message": {
+        const { kind: _k, ...row } = r;
+        const { id: _id, contactId: _c, createdAt: _cr, ...changes } = row;
+        ops.push(
+          db.insert(t.messages).values(row).onConflictDoUpdate({
+            target: t.messages.id,
+            set: changes,
+            setWhere: sql`excluded.rev > ${t.messages.rev}`,
+          }),
+        );
+        break;
+      }
+      case "run": {
+        const { kind: _k, ...row } = r;
+        ops.push(
+          db.insert(t.flowRuns).values(row).onConflictDoUpdate({
+            target: t.flowRuns.id,
+            set: { step: row.step, status: row.status, updatedAt: row.updatedAt, rev: row.rev, version: row.version },
+            setWhere: sql`excluded.rev > ${t.flowRuns.rev}`,
+          }),
+        );
+        break;
+      }
+      case "conversion": {
+        const { kind: _k, ...row } = r;
+        ops.push(db.insert(t.conversions).values(row).onConflictDoNothing());
+        break;
+      }
+      case "ping":
+        ops.push(
+          db.insert(t.meta).values({ key: "records_ping", value: r.id })
+            .onConflictDoUpdate({ target: t.meta.key, set: { value: r.id } }),
+        );
+        break;
+    }
+  }
+  if (ops.length) await db.batch(ops as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+}
+
+/** Queue handler for the records queue: all or nothing per batch (D1 batches are transactions). */
+export async function consumeRecords(batch: MessageBatch<RecordMessage>, env: Env): Promise<void> {
+  try {
+    await writeRecords(env, batch.messages.map((m) => m.body));
+    batch.ackAll();
+  } catch (err) {
+    console.error("records batch failed, retrying", err);
+    batch.retryAll({ delaySeconds: 2 });
+  }
+}

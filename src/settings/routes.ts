@@ -1,0 +1,59 @@
+/** `GET /v1/settings`, `GET/PUT /v1/settings/:section`: versioned, validated, cached. */
+import { z } from "@hono/zod-openapi";
+import { PROBLEMS, newApp, route } from "../http/app";
+import { invalid, problem } from "../http/problem";
+import { currentVersion, saveVersion } from "../db/versions";
+import { getConfig } from "./config";
+import { type SectionName, SECTIONS } from "./schema";
+
+/** Settings sub-app. */
+export const settings = newApp();
+
+const Section = z.object({ section: z.string().openapi({ example: "brand", description: Object.keys(SECTIONS).join(", ") }) });
+const isSection = (s: string): s is SectionName => Object.hasOwn(SECTIONS, s);
+const unknown = (s: string) => problem(404, "Unknown settings section", `${s} is not one of ${Object.keys(SECTIONS).join(", ")}`);
+
+settings.openapi(
+  route("read", { method: "get", path: "/settings", tags: ["Settings"], summary: "Every settings section", responses: { 200: { description: "All sections" }, ...PROBLEMS } }),
+  async (c) => {
+    const config = await getConfig(c.env.DB);
+    return c.json({ version: config.version, settings: config.settings }, 200);
+  },
+);
+
+settings.openapi(
+  route("read", {
+    method: "get",
+    path: "/settings/{section}",
+    tags: ["Settings"],
+    summary: "One settings section (defaults when never set)",
+    request: { params: Section },
+    responses: { 200: { description: "The section" }, 404: { description: "Unknown section" }, ...PROBLEMS },
+  }),
+  async (c) => {
+    const { section } = c.req.valid("param");
+    if (!isSection(section)) return unknown(section);
+    const row = await currentVersion(c.env.DB, "settings", section);
+    const config = await getConfig(c.env.DB);
+    return c.json({ section, version: row?.version ?? 0, value: config.settings[section] }, 200);
+  },
+);
+
+settings.openapi(
+  route("settings:write", {
+    method: "put",
+    path: "/settings/{section}",
+    tags: ["Settings"],
+    summary: "Replace a settings section (a new version)",
+    request: { params: Section, body: { required: true, content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } } },
+    responses: { 200: { description: "Saved" }, 404: { description: "Unknown section" }, ...PROBLEMS },
+  }),
+  async (c) => {
+    const { section } = c.req.valid("param");
+    if (!isSection(section)) return unknown(section);
+    const parsed = SECTIONS[section].safeParse(c.req.valid("json"));
+    if (!parsed.success) return invalid(parsed.error);
+    const { version, changed } = await saveVersion(c.env.DB, "settings", section, parsed.data);
+    return c.json({ section, version, value: parsed.data, changed }, 200);
+  },
+);

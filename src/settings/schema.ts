@@ -1,0 +1,111 @@
+/**
+ * Settings sections: each one a zod schema with defaults. A brand reads and writes them through
+ * `GET/PUT /v1/settings/:section`; every write is a new version in D1.
+ */
+import { z } from "@hono/zod-openapi";
+import { Duration } from "../duration";
+
+/** What a message is for; reports group by it. */
+export const JOBS = ["acquisition", "activation", "conversion", "transactional", "retention", "service", "reactivation"] as const;
+/** zod schema of a job. */
+export const Job = z.enum(JOBS).openapi({ example: "conversion" });
+/** A job. */
+export type Job = z.infer<typeof Job>;
+
+/** zod schema of a consent purpose: `transactional`, `marketing`, or a brand topic in snake_case. */
+export const Purpose = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,39}$/, "a purpose: transactional, marketing, or a brand topic in snake_case")
+  .openapi({ example: "marketing" });
+
+/** The two lifecycle presets. */
+export const STAGE_PRESETS = {
+  b2c: ["subscriber", "customer", "repeat_customer", "dormant"],
+  b2b: ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "renewal"],
+} as const;
+
+const StageName = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "a stage name in snake_case");
+
+/** Every section's schema. */
+export const SECTIONS = {
+  brand: z
+    .object({
+      name: z.string().min(1).max(60).default("Tidings Demo Shop"),
+      support: z.string().min(1).max(120).default("help@example.com"),
+      defaultTimeZone: z
+        .string()
+        .refine(isTimeZone, "an IANA time zone such as Europe/Warsaw")
+        .default("UTC"),
+    })
+    .strict(),
+  stages: z
+    .object({
+      preset: z.enum(["b2c", "b2b", "custom"]).default("b2c"),
+      stages: z.array(StageName).min(1).max(20).optional(),
+    })
+    .strict()
+    .refine((s) => s.preset !== "custom" || s.stages, { message: "a custom preset needs `stages`", path: ["stages"] })
+    .refine((s) => !s.stages || new Set(s.stages).size === s.stages.length, {
+      message: "stage names must be unique",
+      path: ["stages"],
+    }),
+  traits: z
+    .object({
+      declared: z
+        .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,39}$/, "a trait name (letters, digits, _)"))
+        .max(200)
+        .default([]),
+    })
+    .strict(),
+  messages: z
+    .object({
+      expiry: z.partialRecord(Job, Duration).default({}),
+    })
+    .strict(),
+  gateway: z
+    .object({
+      sandbox: z
+        .object({ fail: z.array(z.string()).max(100).default([]) })
+        .strict()
+        .default({ fail: [] }),
+    })
+    .strict(),
+} as const;
+
+/** A settings section name. */
+export type SectionName = keyof typeof SECTIONS;
+/** All settings, each section parsed with its defaults. */
+export type Settings = { [K in SectionName]: z.infer<(typeof SECTIONS)[K]> };
+
+/** Default expiry per job when a brand sets none: time-critical jobs expire fast. */
+export const DEFAULT_EXPIRY: Record<Job, string> = {
+  transactional: "PT4H",
+  service: "PT12H",
+  conversion: "P1D",
+  activation: "P2D",
+  acquisition: "P2D",
+  retention: "P3D",
+  reactivation: "P3D",
+};
+
+/** The ordered stages a brand uses. */
+export function stagesOf(settings: Settings): readonly string[] {
+  const s = settings.stages;
+  return s.stages ?? STAGE_PRESETS[s.preset === "custom" ? "b2c" : s.preset];
+}
+
+/** Settings with every section at its default. */
+export function defaultSettings(): Settings {
+  const out: Record<string, unknown> = {};
+  for (const [k, schema] of Object.entries(SECTIONS)) out[k] = schema.parse({});
+  return out as Settings;
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

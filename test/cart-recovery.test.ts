@@ -1,0 +1,85 @@
+// The whole path on the real runtime: event → ContactDO → flow run → timer → send queue → sandbox
+// gateway → D1, with simulated time. Both branches of a `wait_for`.
+import { beforeAll, describe, expect, it } from "vitest";
+import { flows, settings, templates } from "../scripts/seed-data.mjs";
+import { DAY, HOUR, advance, api, flushRecords, inbox, phone, settleSends, unique } from "./helpers";
+
+beforeAll(async () => {
+  for (const [k, v] of Object.entries(settings)) expect((await api("PUT", `/v1/settings/${k}`, v)).status).toBe(200);
+  for (const [k, v] of Object.entries(templates)) expect((await api("PUT", `/v1/templates/${k}`, v)).status).toBe(200);
+  // The demo's 5-second wait becomes an hour here, so only simulated time moves the run.
+  const cart = { ...flows["cart-recovery"], steps: [{ wait: "PT1H" }, ...flows["cart-recovery"].steps.slice(1)] };
+  expect((await api("PUT", "/v1/flows/cart-recovery", cart)).status).toBe(200);
+});
+
+async function abandon(userId: string, to: string, value = 42) {
+  expect((await api("POST", "/v1/identify", { userId, traits: { firstName: "Ada", phone: to } })).status).toBe(200);
+  const r = await api("POST", "/v1/track", {
+    userId,
+    event: "Checkout Started",
+    messageId: unique("evt"),
+    properties: { value, checkout_url: "https://shop.example/c/1" },
+  });
+  expect(r.status).toBe(200);
+}
+
+describe("cart recovery", () => {
+  it("reminds after the wait, then sends the last call when no order comes", async () => {
+    const user = unique("u");
+    const to = phone();
+    await abandon(user, to);
+    expect(await inbox(to)).toEqual([]);
+
+    await advance(`user:${user}`, HOUR);
+    await settleSends(`user:${user}`);
+    expect(await inbox(to)).toEqual(["Hi Ada, your cart at Juniper & Co is waiting: https://shop.example/c/1 Reply STOP to opt out."]);
+
+    await advance(`user:${user}`, DAY);
+    await settleSends(`user:${user}`);
+    const received = await inbox(to);
+    expect(received).toHaveLength(2);
+    expect(received[1]).toMatch(/^Last call, Ada/);
+
+    await flushRecords();
+    const list = await api("GET", `/v1/messages?contact=user:${user}`);
+    expect(list.body.messages.map((m: any) => [m.templateKey, m.status])).toEqual([
+      ["cart-last-call", "delivered"],
+      ["cart-reminder", "delivered"],
+    ]);
+  });
+
+  it("sends only the reminder when the order arrives during the wait_for, and credits the goal", async () => {
+    const user = unique("u");
+    const to = phone();
+    await abandon(user, to);
+    await advance(`user:${user}`, HOUR);
+    await settleSends(`user:${user}`);
+    await api("POST", "/v1/track", { userId: user, event: "Order Completed", properties: { order_id: "1001", revenue: 42, currency: "USD" } });
+    await advance(`user:${user}`, 2 * DAY);
+    expect(await inbox(to)).toHaveLength(1);
+
+    await flushRecords();
+    const contact = await api("GET", `/v1/contacts/user:${user}`);
+    expect(contact.body.runs[0]).toMatchObject({ flow: "cart-recovery", status: "converted" });
+    expect(contact.body.timers).toEqual([]);
+  });
+
+  it("sends nothing to a buyer who orders before the reminder is due", async () => {
+    const user = unique("u");
+    const to = phone();
+    await abandon(user, to);
+    await api("POST", "/v1/track", { userId: user, event: "Order Completed", properties: { order_id: "1002" } });
+    await advance(`user:${user}`, 2 * DAY);
+    expect(await inbox(to)).toEqual([]);
+  });
+
+  it("does not start for a cart under the threshold", async () => {
+    const user = unique("u");
+    const to = phone();
+    await abandon(user, to, 5);
+    await advance(`user:${user}`, 2 * DAY);
+    expect(await inbox(to)).toEqual([]);
+    const contact = await api("GET", `/v1/contacts/user:${user}`);
+    expect(contact.body.runs).toEqual([]);
+  });
+});

@@ -1,0 +1,89 @@
+/** Test helpers: call the Worker like a client, flush the records queue, drive a contact's timers. */
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { vi } from "vitest";
+import { advanceClock } from "../src/clock";
+import { resolveRef } from "../src/contacts/identity";
+
+/** The owner key from .dev.vars.example. */
+export const OWNER = "tid_owner_local_example_key";
+/** The ingest key from .dev.vars.example. */
+export const INGEST = "tid_ingest_local_example_key";
+
+/** Call the Worker's HTTP API. */
+export async function api(method: string, path: string, body?: unknown, opts: { key?: string; headers?: Record<string, string>; raw?: string } = {}) {
+  const res = await exports.default.fetch(`http://tidings.test${path}`, {
+    method,
+    headers: { authorization: `Bearer ${opts.key ?? OWNER}`, "content-type": "application/json", ...opts.headers },
+    body: opts.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, type: res.headers.get("content-type"), body: json };
+}
+
+/** A unique id for this test (storage is shared across the tests of a file). */
+export function unique(prefix = "t"): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** A unique valid US phone number in the 555-01xx fiction range is too small; use real-looking NANP numbers. */
+export function phone(): string {
+  const n = Math.floor(Math.random() * 9_000_000) + 1_000_000;
+  return `+1415${n}`;
+}
+
+/** Wait until every record sent so far has been written to D1 (a ping through the records queue). */
+export async function flushRecords(): Promise<void> {
+  const id = crypto.randomUUID();
+  await env.RECORDS_QUEUE.send({ kind: "ping", id });
+  await vi.waitFor(
+    async () => {
+      const row = await env.DB.prepare("SELECT value FROM meta WHERE key = 'records_ping'").first<{ value: string }>();
+      if (row?.value !== id) throw new Error("records queue not drained yet");
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+}
+
+/** The stub of a contact by reference (id or alias). */
+export async function contactStub(ref: string) {
+  const id = await resolveRef(env, ref);
+  if (!id) throw new Error(`no contact ${ref}`);
+  return { id, stub: env.CONTACT.getByName(id) };
+}
+
+/** Advance simulated time and run the contact's due timers. */
+export async function advance(ref: string, ms: number): Promise<void> {
+  advanceClock(ms);
+  const { stub } = await contactStub(ref);
+  await runDurableObjectAlarm(stub);
+}
+
+/** Wait until the send queue has handled a contact's messages (none left queued or dispatching). */
+export async function settleSends(ref: string): Promise<void> {
+  const { stub } = await contactStub(ref);
+  await vi.waitFor(
+    async () => {
+      const pending = await (stub as any).pendingSends();
+      if (pending > 0) throw new Error(`${pending} messages still on their way`);
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+}
+
+/** Text messages the sandbox gateway "delivered" to a phone. */
+export async function inbox(to: string): Promise<string[]> {
+  const { results } = await env.DB.prepare('SELECT body FROM sandbox_messages WHERE "to" = ? ORDER BY at').bind(to).all<{ body: string }>();
+  return results.map((r) => r.body);
+}
+
+/** Minutes and hours in ms. */
+export const MIN = 60_000;
+export const HOUR = 60 * MIN;
+export const DAY = 24 * HOUR;
