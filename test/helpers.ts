@@ -32,9 +32,9 @@ export function unique(prefix = "t"): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** A unique valid US phone number in the 555-01xx fiction range is too small; use real-looking NANP numbers. */
+/** A random valid San Francisco number (NANP exchanges start with 2-9). */
 export function phone(): string {
-  const n = Math.floor(Math.random() * 9_000_000) + 1_000_000;
+  const n = 2_000_000 + Math.floor(Math.random() * 7_000_000);
   return `+1415${n}`;
 }
 

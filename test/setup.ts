@@ -1,4 +1,4 @@
-import { applyD1Migrations } from "cloudflare:test";
+import { type D1Migration, applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 
 // Setup files run before each test file; applying migrations is idempotent.

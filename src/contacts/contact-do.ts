@@ -68,11 +68,11 @@ export class ContactDO extends DurableObject<Env> {
     const config = await getConfig(this.env.DB, configVersion);
     const duplicate = await this.work(config, contactId, (s) => {
       const at = Math.min(call.at ?? now(), now());
-      const inserted = s.store.run(
-        "INSERT OR IGNORE INTO events (message_id, type, name, properties, at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+      if (s.store.first("SELECT 1 FROM events WHERE message_id = ?", call.messageId)) return true;
+      s.store.run(
+        "INSERT INTO events (message_id, type, name, properties, at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
         call.messageId, call.type, call.event ?? null, JSON.stringify(call.properties), at, now(),
       );
-      if (!inserted) return true;
       if (call.type === "identify") identify(s, call);
       else if (call.event) onEvent(s, { seq: maxSeq(s), name: call.event, properties: call.properties, at });
       else refreshAbsenceTimers(s);
@@ -234,28 +234,28 @@ export class ContactDO extends DurableObject<Env> {
     });
   }
 
-  /** Hand this contact over to `intoId`: it forwards from now on and keeps its data until absorbed. */
+  /** Hand this contact over to `intoId`: it forwards from now on and gives its events and active runs. */
   async handOver(intoId: string): Promise<HandOver | undefined> {
     const c = this.store.contact();
     if (!c || (c.merged_into && c.merged_into !== intoId)) return undefined;
     const config = await getConfig(this.env.DB);
-    await this.work(config, c.id, (s) => {
-      if (s.contact.merged_into) return;
-      s.store.run("UPDATE contact SET merged_into = ?", intoId);
-      s.contact = s.store.contact()!;
-      for (const r of activeRuns(s)) {
-        s.store.run("UPDATE runs SET status = 'merged', ended_at = ? WHERE id = ?", now(), r.id);
-        s.store.touchRun(r.id, "merged");
+    return this.work(config, c.id, (s) => {
+      if (!s.contact.merged_into) {
+        s.store.run("UPDATE contact SET merged_into = ?", intoId);
+        s.contact = s.store.contact()!;
+        for (const r of activeRuns(s)) {
+          s.store.run("UPDATE runs SET status = 'merged', ended_at = ? WHERE id = ?", now(), r.id);
+          s.store.touchRun(r.id, "merged");
+        }
+        s.store.touchContact();
       }
-      s.store.run("DELETE FROM timers WHERE kind IN ('run', 'absence')");
-      s.store.touchContact();
+      return {
+        contact: s.contact,
+        events: s.store.all<EventRow>("SELECT * FROM events ORDER BY seq"),
+        runs: s.store.all<RunRow>("SELECT * FROM runs WHERE status = 'merged'"),
+        timers: s.store.all<TimerRow>("SELECT * FROM timers WHERE kind = 'run'"),
+      };
     });
-    return {
-      contact: this.store.contact()!,
-      events: this.store.all<EventRow>("SELECT * FROM events ORDER BY seq"),
-      runs: this.store.all<RunRow>("SELECT * FROM runs WHERE status = 'merged'"),
-      timers: this.store.all<TimerRow>("SELECT * FROM timers"),
-    };
   }
 
   /** How many of this contact's messages are still on their way to the gateway. */
@@ -298,7 +298,8 @@ export class ContactDO extends DurableObject<Env> {
   /** Run every due timer, each in its own transaction with its effect, then re-arm. */
   override async alarm(): Promise<void> {
     const contact = this.store.contact();
-    if (!contact) return;
+    // A merged contact's runs and timers travelled to the contact it merged into.
+    if (!contact || contact.merged_into) return;
     try {
       const config = await getConfig(this.env.DB);
       const due = this.store.all<TimerRow>("SELECT * FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT 200", now());
@@ -371,6 +372,7 @@ export class ContactDO extends DurableObject<Env> {
 
   /** Arm the one alarm for the earliest timer (or soon, while the outbox holds rows). */
   private async arm(): Promise<void> {
+    if (this.store.contact()?.merged_into) return this.ctx.storage.deleteAlarm();
     const next = this.store.first<{ at: number | null }>("SELECT min(due_at) AS at FROM timers")?.at ?? undefined;
     const pending = this.store.first("SELECT 1 FROM outbox LIMIT 1") ? Date.now() + 5_000 : undefined;
     // Timers are in the clock's time; the alarm runs in real time (they are equal outside tests).
@@ -411,9 +413,11 @@ function identify(s: Session, call: IngestCall): void {
 function noteDelivery(s: Session, m: MessageRow, status: string): void {
   const name = status === "delivered" ? "Message Delivered" : "Message Failed";
   const properties = { message_id: m.id, template: m.template_key, flow: m.flow_key, status };
-  const inserted = s.store.run(
-    "INSERT OR IGNORE INTO events (message_id, type, name, properties, at, received_at) VALUES (?, 'track', ?, ?, ?, ?)",
-    `receipt:${m.id}:${status}`, name, JSON.stringify(properties), now(), now(),
+  const messageId = `receipt:${m.id}:${status}`;
+  if (s.store.first("SELECT 1 FROM events WHERE message_id = ?", messageId)) return;
+  s.store.run(
+    "INSERT INTO events (message_id, type, name, properties, at, received_at) VALUES (?, 'track', ?, ?, ?, ?)",
+    messageId, name, JSON.stringify(properties), now(), now(),
   );
-  if (inserted) onEvent(s, { seq: maxSeq(s), name, properties, at: now() });
+  onEvent(s, { seq: maxSeq(s), name, properties, at: now() });
 }

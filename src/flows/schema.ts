@@ -54,7 +54,7 @@ export const Step: z.ZodType<Step> = z.lazy(() =>
     z.object({ set_stage: z.string().min(1) }).strict(),
     z.object({ exit: z.literal(true) }).strict(),
   ]),
-) as z.ZodType<Step>;
+).openapi("Step") as unknown as z.ZodType<Step>;
 
 /** What starts a run: each matching event, the n-th within a window, or the absence of an event. */
 export const Trigger = z.union([
