@@ -11,7 +11,8 @@ export default defineConfig(async () => {
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           bindings: { TEST_MIGRATIONS: migrations },
-          queueConsumers: { "tidings-records": { maxBatchTimeout: 0 } },
+          // Tests wait for queues; production batches for longer (wrangler.toml).
+          queueConsumers: { "tidings-records": { maxBatchTimeout: 0 }, "tidings-send": { maxBatchTimeout: 0 } },
         },
       }),
     ],

@@ -60,7 +60,8 @@ export async function resolveRef(env: Env, ref: string): Promise<string | undefi
   const kind = ref.slice(0, i);
   if (i < 1 || !(ALIAS_KINDS as readonly string[]).includes(kind)) return undefined;
   let value = ref.slice(i + 1);
-  if (kind === "phone") value = toE164(value) ?? value;
+  // An unencoded "+" in a query string arrives as a space: "phone: 1415…" means "+1415…".
+  if (kind === "phone") value = toE164(/^\s*\d/.test(value) ? `+${value.trim()}` : value) ?? value;
   return lookupAlias(env, `${kind}:${value}`);
 }
 

@@ -1,0 +1,126 @@
+// Queues deliver at least once. A redelivered send never texts twice; a lost gateway answer is
+// reconciled before any retry; a redelivered records batch writes nothing twice.
+import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { advanceClock } from "../src/clock";
+import type { ContactDO } from "../src/contacts/contact-do";
+import worker from "../src/index";
+import { writeRecords } from "../src/records/consumer";
+import type { RecordMessage } from "../src/records/types";
+import { MIN, api, contactStub, flushRecords, inbox, phone, settleSends, unique } from "./helpers";
+
+async function oneOff(to: string) {
+  await api("PUT", "/v1/templates/code", { body: "Your code is {{properties.code}}", job: "transactional", purpose: "transactional", properties: ["code"] });
+  const r = await api("POST", "/v1/messages", { to, template: "code", properties: { code: "4821" } });
+  expect(r.status).toBe(202);
+  await settleSends(`phone:${to}`);
+  return r.body as { messageId: string; contactId: string };
+}
+
+async function deliver(body: { contactId: string; messageId: string }, attempts = 1) {
+  const batch = createMessageBatch("tidings-send", [{ id: unique("q"), timestamp: new Date(), attempts, body }]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch as never, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+describe("send queue", () => {
+  it("acks a redelivered message without sending it again", async () => {
+    const to = phone();
+    const { messageId, contactId } = await oneOff(to);
+    const result = await deliver({ contactId, messageId }, 2);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await inbox(to)).toEqual(["Your code is 4821"]);
+  });
+
+  it("retries later while another delivery is mid-send, then reconciles instead of resending", async () => {
+    const to = phone();
+    const { messageId, contactId } = await oneOff(to);
+    const { stub } = await contactStub(contactId);
+    // Simulate a consumer that reached the gateway and died before recording the answer.
+    await runInDurableObject(stub, (_i: ContactDO, state) => {
+      state.storage.sql.exec("UPDATE messages SET status = 'dispatching', updated_at = ? WHERE id = ?", Date.now() + 0, messageId);
+    });
+    const soon = await deliver({ contactId, messageId });
+    expect(soon.retryMessages).toHaveLength(1);
+    advanceClock(2 * MIN);
+    const later = await deliver({ contactId, messageId });
+    expect(later.explicitAcks).toHaveLength(1);
+    expect(await inbox(to)).toEqual(["Your code is 4821"]);
+    await flushRecords();
+    const m = (await api("GET", `/v1/messages?contact=${contactId}`)).body.messages[0];
+    expect(m.status).toBe("delivered");
+  });
+
+  it("sends once when the lost attempt never reached the gateway", async () => {
+    const to = phone();
+    const { messageId, contactId } = await oneOff(to);
+    const { stub } = await contactStub(contactId);
+    await env.DB.prepare("DELETE FROM sandbox_messages WHERE id = ?").bind(messageId).run();
+    await runInDurableObject(stub, (_i: ContactDO, state) => {
+      state.storage.sql.exec("UPDATE messages SET status = 'dispatching', updated_at = 0 WHERE id = ?", messageId);
+    });
+    const reconcile = await deliver({ contactId, messageId });
+    expect(reconcile.retryMessages).toHaveLength(1); // not found at the gateway: queued again
+    await deliver({ contactId, messageId });
+    await deliver({ contactId, messageId });
+    expect(await inbox(to)).toEqual(["Your code is 4821"]);
+  });
+
+  it("marks a dead-lettered message failed, but never overwrites a final status", async () => {
+    const to = phone();
+    const { messageId, contactId } = await oneOff(to);
+    const deadLetter = async (id: string) => {
+      const batch = createMessageBatch("tidings-send-dlq", [{ id: unique("dl"), timestamp: new Date(), attempts: 6, body: { contactId, messageId: id } }]);
+      const ctx = createExecutionContext();
+      await worker.queue(batch as never, env, ctx);
+      expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
+    };
+    await deadLetter(messageId);
+    await flushRecords();
+    expect((await api("GET", `/v1/messages?contact=${contactId}`)).body.messages[0].status).toBe("delivered");
+
+    // A message the queue gave up on while it was still queued ends as failed, with the reason.
+    const { stub } = await contactStub(contactId);
+    await runInDurableObject(stub, (_i: ContactDO, state) => {
+      state.storage.sql.exec("UPDATE messages SET status = 'queued' WHERE id = ?", messageId);
+    });
+    await deadLetter(messageId);
+    await flushRecords();
+    const m = (await api("GET", `/v1/messages?contact=${contactId}`)).body.messages[0];
+    expect([m.status, m.errorCode]).toEqual(["failed", "dead_letter"]);
+  });
+});
+
+describe("records queue", () => {
+  it("writes a redelivered batch once and never lets an older revision win", async () => {
+    const contactId = `c_${"r".repeat(20)}`;
+    const batch: RecordMessage[] = [
+      { kind: "decision", id: "d_redeliver", contactId, outcome: "skipped", reason: "expired", at: 1 },
+      { kind: "stage_change", id: "s_redeliver", contactId, from: "subscriber", to: "customer", reason: "api", at: 2 },
+      { kind: "contact", contactId, rev: 2, stage: "customer", phone: null, timezone: null, traits: {}, createdAt: 1, updatedAt: 2 },
+      { kind: "conversion", id: "r_x:goal", contactId, runId: "r_x", flowKey: "f", event: "Order Completed", revenue: 10, currency: "USD", at: 3 },
+    ];
+    await writeRecords(env, batch);
+    await writeRecords(env, batch);
+    await writeRecords(env, [{ kind: "contact", contactId, rev: 1, stage: "subscriber", phone: null, timezone: null, traits: {}, createdAt: 1, updatedAt: 1 }]);
+    const count = async (table: string, col: string, id: string) =>
+      (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${col} = ?`).bind(id).first<{ n: number }>())!.n;
+    expect(await count("decisions", "id", "d_redeliver")).toBe(1);
+    expect(await count("stage_changes", "id", "s_redeliver")).toBe(1);
+    expect(await count("conversions", "id", "r_x:goal")).toBe(1);
+    const row = await env.DB.prepare("SELECT stage, rev FROM contacts WHERE id = ?").bind(contactId).first();
+    expect(row).toEqual({ stage: "customer", rev: 2 });
+  });
+
+  it("acks the batch through the queue handler", async () => {
+    const batch = createMessageBatch("tidings-records", [
+      { id: "rec-1", timestamp: new Date(), attempts: 1, body: { kind: "ping", id: "handler-ping" } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch as never, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.ackAll).toBe(true);
+  });
+});
