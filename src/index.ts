@@ -43,7 +43,7 @@ app.onError(onError);
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     if (batch.queue.startsWith("tidings-records")) return consumeRecords(batch as MessageBatch<RecordMessage>, env);
     if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch as MessageBatch<SendJob>, env);
     return consumeSends(batch as MessageBatch<SendJob>, env);

@@ -6,8 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { now } from "../clock";
 import type { IngestCall } from "../events/schema";
 import { absenceElapsed, activeRuns, maxSeq, onEvent, refreshAbsenceTimers, wake } from "../flows/runner";
-import { render } from "../templates/render";
-import { segmentInfo } from "../templates/segments";
+import { composeMessage } from "../templates/compose";
 import { type CompiledFlow, type Config, getConfig, getFlowVersion, getTemplateVersion } from "../settings/config";
 import { stagesOf } from "../settings/schema";
 import { type Session, createMessage, gateMessage, setStage } from "./session";
@@ -120,16 +119,11 @@ export class ContactDO extends DurableObject<Env> {
     return this.work(config, contact.id, (s) => {
       const decision = gateMessage(s, messageId, "send");
       if (decision.outcome !== "sent" || !tpl) return { action: "drop", status: decision.outcome, reason: decision.reason } as Prepared;
-      const body = render(tpl.body, {
-        traits: JSON.parse(s.contact.traits),
-        properties: JSON.parse(m.properties),
-        brand: s.config.settings.brand,
-      });
-      const info = segmentInfo(body);
+      const text = composeMessage(tpl, { traits: JSON.parse(s.contact.traits), properties: JSON.parse(m.properties), brand: s.config.settings.brand }, s.config.settings);
       const row = s.store.touchMessage(messageId, {
-        status: "dispatching", to: s.contact.phone, body, segments: info.segments, encoding: info.encoding, attempts: m.attempts + 1,
+        status: "dispatching", to: s.contact.phone, body: text.body, segments: text.segments, encoding: text.encoding, attempts: m.attempts + 1,
       });
-      return { action: "send", messageId, to: row.to!, body, expiresAt: m.expires_at, purpose: m.purpose, attempt: row.attempts } as Prepared;
+      return { action: "send", messageId, to: row.to!, body: text.body, expiresAt: m.expires_at, purpose: m.purpose, attempt: row.attempts } as Prepared;
     });
   }
 

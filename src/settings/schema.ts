@@ -4,6 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { Duration } from "../duration";
+import { TemplatesSection } from "../templates/settings";
 
 /** What a message is for; reports group by it. */
 export const JOBS = ["acquisition", "activation", "conversion", "transactional", "retention", "service", "reactivation"] as const;
@@ -70,6 +71,7 @@ export const SECTIONS = {
         .default({ fail: [] }),
     })
     .strict(),
+  templates: TemplatesSection,
 } as const;
 
 /** A settings section name. */
