@@ -5,6 +5,7 @@
  *     ─► send queue ─► gateway consumer ─► gateway (sandbox) ─► result back to the ContactDO
  *   ContactDO ─► records queue ─► D1 (decisions, stage changes, contact projection, messages, runs)
  */
+import { consent } from "./consent/routes";
 import { contacts } from "./contacts/routes";
 import { docsPage } from "./docs";
 import { events } from "./events/routes";
@@ -16,6 +17,7 @@ import { messages } from "./messages/routes";
 import { consumeRecords } from "./records/consumer";
 import type { RecordMessage } from "./records/types";
 import { settings } from "./settings/routes";
+import { suppressions } from "./suppression/routes";
 import { templates } from "./templates/routes";
 import { bodyLimit } from "hono/body-limit";
 
@@ -32,6 +34,8 @@ app.route("/v1", messages);
 app.route("/v1", flows);
 app.route("/v1", templates);
 app.route("/v1", settings);
+app.route("/v1", consent);
+app.route("/v1", suppressions);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 const info = { title: "Tidings", version: "0.1.0", description: "Lifecycle SMS: the right message for each contact's stage, with consent, quiet hours and caps." };

@@ -3,9 +3,10 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { now } from "../src/clock";
 import type { ContactDO } from "../src/contacts/contact-do";
-import { HOUR, MIN, advance, api, contactStub, inbox, phone, settleSends, unique } from "./helpers";
+import { HOUR, MIN, advance, api, contactStub, inbox, optedIn, phone, settleSends, unique, withoutOptInConfirmation } from "./helpers";
 
 beforeAll(async () => {
+  await withoutOptInConfirmation();
   await api("PUT", "/v1/templates/ping-a", { body: "A", job: "retention", purpose: "marketing" });
   await api("PUT", "/v1/templates/ping-b", { body: "B", job: "retention", purpose: "marketing" });
   await api("PUT", "/v1/templates/ping-c", { body: "C", job: "retention", purpose: "marketing" });
@@ -20,7 +21,7 @@ beforeAll(async () => {
 async function contactWithTimers() {
   const user = unique("u");
   const to = phone();
-  await api("POST", "/v1/identify", { userId: user, traits: { phone: to } });
+  await optedIn(user, to);
   await api("POST", "/v1/track", { userId: user, event: "Timer Test" });
   return { user, to, ...(await contactStub(`user:${user}`)) };
 }

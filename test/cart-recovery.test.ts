@@ -2,10 +2,11 @@
 // gateway → D1, with simulated time. Both branches of a `wait_for`.
 import { beforeAll, describe, expect, it } from "vitest";
 import { flows, settings, templates } from "../scripts/seed-data.mjs";
-import { DAY, HOUR, advance, api, flushRecords, inbox, phone, settleSends, unique } from "./helpers";
+import { DAY, HOUR, advance, api, flushRecords, inbox, optedIn, phone, settleSends, unique, withoutOptInConfirmation } from "./helpers";
 
 beforeAll(async () => {
   for (const [k, v] of Object.entries(settings)) expect((await api("PUT", `/v1/settings/${k}`, v)).status).toBe(200);
+  await withoutOptInConfirmation();
   for (const [k, v] of Object.entries(templates)) expect((await api("PUT", `/v1/templates/${k}`, v)).status).toBe(200);
   // The demo's 5-second wait becomes an hour here, so only simulated time moves the run.
   const cart = { ...flows["cart-recovery"], steps: [{ wait: "PT1H" }, ...flows["cart-recovery"].steps.slice(1)] };
@@ -13,7 +14,7 @@ beforeAll(async () => {
 });
 
 async function abandon(userId: string, to: string, value = 42) {
-  expect((await api("POST", "/v1/identify", { userId, traits: { firstName: "Ada", phone: to } })).status).toBe(200);
+  await optedIn(userId, to, { firstName: "Ada" });
   const r = await api("POST", "/v1/track", {
     userId,
     event: "Checkout Started",

@@ -1,11 +1,12 @@
 // Triggers (each event, the n-th within a window, absence), re-entry, branches, stages, and runs
 // that keep the flow version they started with.
 import { beforeAll, describe, expect, it } from "vitest";
-import { DAY, HOUR, advance, api, flushRecords, inbox, phone, settleSends, unique } from "./helpers";
+import { DAY, HOUR, advance, api, flushRecords, inbox, optedIn, phone, settleSends, unique, withoutOptInConfirmation } from "./helpers";
 
 const tpl = (body: string) => ({ body, job: "conversion", purpose: "marketing" });
 
 beforeAll(async () => {
+  await withoutOptInConfirmation();
   await api("PUT", "/v1/settings/stages", { preset: "b2b" });
   for (const k of ["twice", "v1", "v2", "stalled", "vip", "regular", "again"]) await api("PUT", `/v1/templates/${k}`, tpl(k));
   await api("PUT", "/v1/flows/viewed-twice", {
@@ -32,7 +33,7 @@ beforeAll(async () => {
 async function person(traits: Record<string, unknown> = {}) {
   const user = unique("u");
   const to = phone();
-  await api("POST", "/v1/identify", { userId: user, traits: { phone: to, ...traits } });
+  await optedIn(user, to, traits);
   return { user, to, ref: `user:${user}` };
 }
 const track = (user: string, event: string, properties = {}) => api("POST", "/v1/track", { userId: user, event, messageId: unique("m"), properties });

@@ -83,6 +83,18 @@ export async function inbox(to: string): Promise<string[]> {
   return results.map((r) => r.body);
 }
 
+/** Identify a contact with a phone and marketing consent, as a signup form would. */
+export async function optedIn(userId: string, to: string, traits: Record<string, unknown> = {}): Promise<string> {
+  const r = await api("POST", "/v1/identify", { userId, traits: { phone: to, ...traits } });
+  await api("POST", "/v1/track", { userId, event: "Subscribed", messageId: unique("sub"), properties: { purpose: "marketing", source: "form", text: "Yes, text me offers." } });
+  return r.body.contactId;
+}
+
+/** Turn off the opt-in confirmation so a test's inbox holds only its flow's messages. */
+export async function withoutOptInConfirmation(): Promise<void> {
+  await api("PUT", "/v1/settings/consent", { confirmOptIn: [] });
+}
+
 /** Minutes and hours in ms. */
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;

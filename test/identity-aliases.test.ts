@@ -1,9 +1,10 @@
 // Aliases resolve to one ContactDO; identify merges an anonymous contact into the known one;
 // a phone belongs to one contact at a time; a repeated messageId changes nothing.
 import { beforeAll, describe, expect, it } from "vitest";
-import { HOUR, advance, api, flushRecords, inbox, phone, settleSends, unique } from "./helpers";
+import { HOUR, advance, api, flushRecords, inbox, optedIn, phone, settleSends, unique, withoutOptInConfirmation } from "./helpers";
 
 beforeAll(async () => {
+  await withoutOptInConfirmation();
   await api("PUT", "/v1/templates/browse-nudge", { body: "Still looking, {{firstName | default: \"friend\"}}?", job: "conversion", purpose: "marketing" });
   await api("PUT", "/v1/flows/browse", {
     name: "Browse nudge", status: "active", job: "conversion",
@@ -45,6 +46,7 @@ describe("merging on identify", () => {
     const to = phone();
     // Anonymous browsing starts a run that waits two hours.
     await api("POST", "/v1/identify", { anonymousId: anon, traits: { favoriteColor: "teal", phone: to } });
+    await api("POST", "/v1/track", { anonymousId: anon, event: "Subscribed", properties: { purpose: "marketing", text: "Text me" } });
     await api("POST", "/v1/track", { anonymousId: anon, event: "Collection Viewed", messageId: unique("m") });
     // The person is already known under a userId (a different contact).
     const known = (await api("POST", "/v1/identify", { userId: user, traits: { firstName: "Kai" } })).body.contactId;
@@ -60,6 +62,7 @@ describe("merging on identify", () => {
     expect(c.phone).toBe(to);
     expect(c.recentEvents.map((e: any) => e.event)).toContain("Collection Viewed");
     expect(c.runs).toEqual([expect.objectContaining({ flow: "browse", status: "active" })]);
+    expect(c.consent).toEqual({ marketing: "granted" });
     expect((await api("GET", `/v1/contacts/anon:${anon}`)).body.id).toBe(known);
     expect((await api("GET", `/v1/contacts/${anonId}`)).body.mergedInto).toBe(known);
 
@@ -104,7 +107,7 @@ describe("phone ownership", () => {
     const to = phone();
     const a = unique("u");
     const b = unique("u");
-    await api("POST", "/v1/identify", { userId: a, traits: { phone: to } });
+    await optedIn(a, to);
     await api("POST", "/v1/identify", { userId: b, traits: { phone: to } });
     expect((await api("GET", `/v1/contacts/phone:${to}`)).body.id).toBe((await api("GET", `/v1/contacts/user:${b}`)).body.id);
     expect((await api("GET", `/v1/contacts/user:${a}`)).body.phone).toBeNull();

@@ -99,12 +99,12 @@ describe("records queue", () => {
     const batch: RecordMessage[] = [
       { kind: "decision", id: "d_redeliver", contactId, outcome: "skipped", reason: "expired", at: 1 },
       { kind: "stage_change", id: "s_redeliver", contactId, from: "subscriber", to: "customer", reason: "api", at: 2 },
-      { kind: "contact", contactId, rev: 2, stage: "customer", phone: null, timezone: null, traits: {}, createdAt: 1, updatedAt: 2 },
+      { kind: "contact", contactId, rev: 2, stage: "customer", phone: null, timezone: null, traits: {}, consent: {}, flags: [], suppressed: false, createdAt: 1, updatedAt: 2 },
       { kind: "conversion", id: "r_x:goal", contactId, runId: "r_x", flowKey: "f", event: "Order Completed", revenue: 10, currency: "USD", at: 3 },
     ];
     await writeRecords(env, batch);
     await writeRecords(env, batch);
-    await writeRecords(env, [{ kind: "contact", contactId, rev: 1, stage: "subscriber", phone: null, timezone: null, traits: {}, createdAt: 1, updatedAt: 1 }]);
+    await writeRecords(env, [{ kind: "contact", contactId, rev: 1, stage: "subscriber", phone: null, timezone: null, traits: {}, consent: {}, flags: [], suppressed: false, createdAt: 1, updatedAt: 1 }]);
     const count = async (table: string, col: string, id: string) =>
       (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${col} = ?`).bind(id).first<{ n: number }>())!.n;
     expect(await count("decisions", "id", "d_redeliver")).toBe(1);

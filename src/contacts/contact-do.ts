@@ -9,7 +9,12 @@ import { absenceElapsed, activeRuns, maxSeq, onEvent, refreshAbsenceTimers, wake
 import { composeMessage } from "../templates/compose";
 import { type CompiledFlow, type Config, getConfig, getFlowVersion, getTemplateVersion } from "../settings/config";
 import { stagesOf } from "../settings/schema";
-import { type Session, createMessage, gateMessage, setStage } from "./session";
+import { type ConsentChange, changeConsent, consentSummary, ledger } from "../consent/actions";
+import { type ConsentState, SOURCE } from "../consent/ledger";
+import { consentMessage as consentText } from "../consent/settings";
+import { applyFlagEvents, flagsOf, setFlag } from "../rules/flags";
+import { segmentInfo } from "../templates/segments";
+import { type Session, consentMessageKind, createMessage, gateMessage, setStage } from "./session";
 import { type ContactRow, ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
 import type { Decision } from "../gate/decision";
 
@@ -44,6 +49,8 @@ export interface OneOff {
 interface HandOver {
   contact: ContactRow;
   events: EventRow[];
+  consent: ConsentRow[];
+  flags: Array<{ name: string; source: string; at: number }>;
   runs: RunRow[];
   timers: TimerRow[];
 }
@@ -73,8 +80,11 @@ export class ContactDO extends DurableObject<Env> {
         call.messageId, call.type, call.event ?? null, JSON.stringify(call.properties), at, now(),
       );
       if (call.type === "identify") identify(s, call);
-      else if (call.event) onEvent(s, { seq: maxSeq(s), name: call.event, properties: call.properties, at });
-      else refreshAbsenceTimers(s);
+      else if (call.event) {
+        applyFlagEvents(s, call.event);
+        consentEvent(s, call.event, call.properties, call.messageId, at);
+        onEvent(s, { seq: maxSeq(s), name: call.event, properties: call.properties, at });
+      } else refreshAbsenceTimers(s);
       s.store.run("DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?", EVENT_LOG_LIMIT);
       return false;
     });
@@ -118,8 +128,11 @@ export class ContactDO extends DurableObject<Env> {
     const tpl = m.template_version == null ? undefined : await getTemplateVersion(this.env.DB, config, m.template_key, m.template_version);
     return this.work(config, contact.id, (s) => {
       const decision = gateMessage(s, messageId, "send");
-      if (decision.outcome !== "sent" || !tpl) return { action: "drop", status: decision.outcome, reason: decision.reason } as Prepared;
-      const text = composeMessage(tpl, { traits: JSON.parse(s.contact.traits), properties: JSON.parse(m.properties), brand: s.config.settings.brand }, s.config.settings);
+      const system = consentMessageKind(m.template_key);
+      if (decision.outcome !== "sent" || (!tpl && !system)) return { action: "drop", status: decision.outcome, reason: decision.reason } as Prepared;
+      const text = system
+        ? { body: consentText(system, s.config.settings.brand.name, s.config.settings.consent), ...segmentInfo(consentText(system, s.config.settings.brand.name, s.config.settings.consent)) }
+        : composeMessage(tpl!, { traits: JSON.parse(s.contact.traits), properties: JSON.parse(m.properties), brand: s.config.settings.brand }, s.config.settings);
       const row = s.store.touchMessage(messageId, {
         status: "dispatching", to: s.contact.phone, body: text.body, segments: text.segments, encoding: text.encoding, attempts: m.attempts + 1,
       });
@@ -207,6 +220,14 @@ export class ContactDO extends DurableObject<Env> {
           e.message_id, e.type, e.name, e.properties, e.at, e.received_at,
         );
       }
+      // Consent travels with its provenance, still tied to the number it was given for.
+      for (const r of dump.consent) {
+        s.store.run(
+          "INSERT OR IGNORE INTO consent (id, purpose, action, state, source, phone, text, proof, stop, at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          r.id, r.purpose, r.action, r.state, r.source, r.phone, r.text, r.proof, r.stop, r.at, r.recorded_at,
+        );
+      }
+      for (const f of dump.flags) s.store.run("INSERT OR IGNORE INTO flags (name, source, at) VALUES (?, ?, ?)", f.name, f.source, f.at);
       // The known contact's traits win; the anonymous one fills gaps.
       const traits = { ...JSON.parse(dump.contact.traits), ...JSON.parse(s.contact.traits) };
       const order = stagesOf(s.config.settings);
@@ -246,9 +267,35 @@ export class ContactDO extends DurableObject<Env> {
       return {
         contact: s.contact,
         events: s.store.all<EventRow>("SELECT * FROM events ORDER BY seq"),
+        consent: s.store.all<ConsentRow>("SELECT * FROM consent ORDER BY seq"),
+        flags: s.store.all<{ name: string; source: string; at: number }>("SELECT * FROM flags"),
         runs: s.store.all<RunRow>("SELECT * FROM runs WHERE status = 'merged'"),
         timers: s.store.all<TimerRow>("SELECT * FROM timers WHERE kind = 'run'"),
       };
+    });
+  }
+
+  /** Grant, confirm or revoke consent (API, import); returns the purpose's state afterwards. */
+  async consent(contactId: string, change: ConsentChange): Promise<ConsentState> {
+    const config = await getConfig(this.env.DB);
+    return this.work(config, contactId, (s) => changeConsent(s, change));
+  }
+
+  /** Set or clear a flag through the API. */
+  async flag(contactId: string, name: string, on: boolean, source: string): Promise<boolean> {
+    const config = await getConfig(this.env.DB);
+    return this.work(config, contactId, (s) => setFlag(s, name, on, source));
+  }
+
+  /** The contact's number was added to or removed from the suppression list. */
+  async suppress(phone: string, on: boolean): Promise<void> {
+    const c = this.store.contact();
+    if (!c || c.phone !== phone || (c.suppressed === 1) === on) return;
+    const config = await getConfig(this.env.DB);
+    await this.work(config, c.id, (s) => {
+      s.store.run("UPDATE contact SET suppressed = ?", on ? 1 : 0);
+      s.contact = s.store.contact()!;
+      s.store.touchContact();
     });
   }
 
@@ -262,6 +309,8 @@ export class ContactDO extends DurableObject<Env> {
     const c = this.store.contact();
     if (!c) return undefined;
     const s = this.store;
+    const config = await getConfig(this.env.DB);
+    const session: Session = { store: this.store, config, flows: new Map(), contact: c };
     return {
       id: c.id,
       phone: c.phone,
@@ -269,6 +318,10 @@ export class ContactDO extends DurableObject<Env> {
       traits: JSON.parse(c.traits),
       stage: c.stage,
       mergedInto: c.merged_into,
+      suppressed: c.suppressed === 1,
+      flags: s.all<{ name: string; source: string; at: number }>("SELECT * FROM flags ORDER BY name").map((f) => ({ name: f.name, source: f.source, at: new Date(f.at).toISOString() })),
+      consent: consentSummary(session),
+      consentHistory: s.all<ConsentRow>("SELECT * FROM consent ORDER BY seq").map(consentView),
       createdAt: new Date(c.created_at).toISOString(),
       stageHistory: s.all<{ from_stage: string | null; to_stage: string; reason: string; at: number }>("SELECT * FROM stage_history ORDER BY seq").map((h) => ({
         from: h.from_stage, to: h.to_stage, reason: h.reason, at: new Date(h.at).toISOString(),
@@ -320,6 +373,7 @@ export class ContactDO extends DurableObject<Env> {
       const f = await getFlowVersion(this.env.DB, config, r.flow_key, r.version);
       if (f) flows.set(`${r.flow_key}@${r.version}`, f);
     }
+    this.store.contactTouched = false;
     const out = this.ctx.storage.transactionSync(() => {
       let contact = this.store.contact();
       if (!contact) {
@@ -329,9 +383,11 @@ export class ContactDO extends DurableObject<Env> {
         contact = this.store.contact()!;
         this.store.run("INSERT INTO stage_history (id, from_stage, to_stage, reason, at) VALUES (?, NULL, ?, 'created', ?)", `s_${contactId}`, first, t);
         this.store.touchContact();
-        contact = this.store.contact()!;
       }
-      return fn({ store: this.store, config, flows, contact });
+      const session = { store: this.store, config, flows, contact };
+      const result = fn(session);
+      if (this.store.contactTouched) project(session);
+      return result;
     });
     await this.flush();
     await this.arm();
@@ -385,6 +441,12 @@ export interface ContactView {
   traits: Record<string, unknown>;
   stage: string | null;
   mergedInto: string | null;
+  suppressed: boolean;
+  flags: Array<{ name: string; source: string; at: string }>;
+  /** Consent state per purpose with entries, for the current phone. */
+  consent: Record<string, ConsentState>;
+  /** Every ledger entry, oldest first, with provenance. */
+  consentHistory: ReturnType<typeof consentView>[];
   createdAt: string;
   stageHistory: Array<{ from: string | null; to: string; reason: string; at: string }>;
   timers: Array<{ id: string; kind: string; ref: string; dueAt: string }>;
@@ -398,6 +460,7 @@ function identify(s: Session, call: IngestCall): void {
   delete traits.phone; // the phone lives in its own column, owned through the phone alias
   const tz = typeof call.traits.timezone === "string" ? call.traits.timezone : (call.timezone ?? s.contact.timezone);
   s.store.run("UPDATE contact SET traits = ?, timezone = ?, phone = coalesce(?, phone)", JSON.stringify(traits), tz ?? null, call.phone ?? null);
+  if (call.phone && call.phoneSuppressed !== undefined) s.store.run("UPDATE contact SET suppressed = ?", call.phoneSuppressed ? 1 : 0);
   s.contact = s.store.contact()!;
   s.store.touchContact();
   refreshAbsenceTimers(s);
@@ -414,4 +477,52 @@ function noteDelivery(s: Session, m: MessageRow, status: string): void {
     messageId, name, JSON.stringify(properties), now(), now(),
   );
   onEvent(s, { seq: maxSeq(s), name, properties, at: now() });
+}
+
+/** A consent ledger row. */
+interface ConsentRow {
+  id: string;
+  purpose: string;
+  action: string;
+  state: string;
+  source: string;
+  phone: string | null;
+  text: string | null;
+  proof: string | null;
+  stop: number;
+  at: number;
+  recorded_at: number;
+}
+
+/** A ledger row as the API shows it. */
+function consentView(r: ConsentRow) {
+  return {
+    purpose: r.purpose, action: r.action, state: r.state, source: r.source, phone: r.phone, text: r.text ?? undefined,
+    proof: r.proof ? (JSON.parse(r.proof) as Record<string, string>) : undefined, stop: r.stop === 1,
+    at: new Date(r.at).toISOString(), recordedAt: new Date(r.recorded_at).toISOString(),
+  };
+}
+
+/** The contact projection for D1, with its consent summary and flags (one record per unit of work). */
+function project(s: Session): void {
+  s.store.run("UPDATE contact SET rev = rev + 1");
+  const c = s.store.contact()!;
+  s.store.record({
+    kind: "contact", contactId: c.id, rev: c.rev, stage: c.stage, phone: c.phone, timezone: c.timezone,
+    traits: JSON.parse(c.traits), consent: consentSummary(s), flags: [...flagsOf(s)], suppressed: c.suppressed === 1,
+    createdAt: c.created_at, updatedAt: now(), ...(c.merged_into ? { mergedInto: c.merged_into } : {}),
+  });
+  s.store.contactTouched = false;
+}
+
+/** Segment Spec `Subscribed` / `Unsubscribed` events change consent for `properties.purpose`. */
+function consentEvent(s: Session, event: string, p: Record<string, unknown>, messageId: string, at: number): void {
+  if (event !== "Subscribed" && event !== "Unsubscribed") return;
+  const str = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+  const purpose = str(p.purpose) ?? "marketing";
+  const source = str(p.source) && SOURCE.test(String(p.source)) ? String(p.source) : event === "Subscribed" ? "form" : "api";
+  changeConsent(s, {
+    purpose, action: event === "Subscribed" ? "grant" : "revoke", source, text: str(p.text) ?? str(p.consent_text),
+    proof: str(p.ip) || str(p.url) ? { ip: str(p.ip), url: str(p.url) } : undefined, at, dedupeKey: `event:${messageId}`,
+  });
 }

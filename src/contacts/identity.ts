@@ -82,8 +82,9 @@ export async function routeCall(env: Env, call: { type: "identify" | "track"; us
   return known;
 }
 
-/** Give `phone` to `contactId`; the contact that had it loses it. */
-export async function claimPhone(env: Env, contactId: string, phone: string): Promise<void> {
+/** Give `phone` to `contactId`; the contact that had it loses it. True when the claim is new. */
+export async function claimPhone(env: Env, contactId: string, phone: string): Promise<boolean> {
   const previous = await alias(env, `phone:${phone}`).claim(contactId);
   if (previous && previous !== contactId) await env.CONTACT.getByName(previous).releasePhone(phone);
+  return previous !== contactId;
 }

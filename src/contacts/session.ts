@@ -5,7 +5,9 @@
  */
 import { now } from "../clock";
 import { parseDuration } from "../duration";
-import { decide } from "../gate/gate";
+import { consentOf } from "../consent/actions";
+import { type ConsentMessage, decide } from "../gate/gate";
+import { flagsOf } from "../rules/flags";
 import type { Decision } from "../gate/decision";
 import { newId } from "../ids";
 import type { CompiledFlow, Config } from "../settings/config";
@@ -85,9 +87,11 @@ export function gateMessage(s: Session, messageId: string, phase: "flow" | "send
   const tpl = m.template_version == null ? undefined : s.config.templates.get(m.template_key);
   const decision = decide({
     now: now(),
-    message: { purpose: m.purpose, job: m.job, expiresAt: m.expires_at },
-    contact: { phone: s.contact.phone, stopped: s.contact.stopped === 1 },
+    message: { purpose: m.purpose, job: m.job, expiresAt: m.expires_at, tags: tpl?.tags ?? [], consentMessage: consentMessageKind(m.template_key) },
+    contact: { phone: s.contact.phone, suppressed: s.contact.suppressed === 1, stage: s.contact.stage, flags: flagsOf(s) },
+    consent: consentOf(s),
     template: tpl,
+    rules: s.config.settings.rules.rules,
   });
   // Consumer re-checks that pass are not news; every other outcome is recorded.
   if (!(phase === "send" && decision.outcome === "sent")) recordDecision(s, m, decision);
@@ -103,6 +107,13 @@ export function gateMessage(s: Session, messageId: string, phase: "flow" | "send
     s.store.touchMessage(m.id, { status: "skipped", reason: decision.reason });
   }
   return decision;
+}
+
+/** Which consent message a template key names (`system:consent_request`, `system:optin_confirmation`), if any. */
+export function consentMessageKind(templateKey: string): ConsentMessage | undefined {
+  return templateKey === "system:consent_request" || templateKey === "system:optin_confirmation"
+    ? (templateKey.slice(7) as ConsentMessage)
+    : undefined;
 }
 
 function recordDecision(s: Session, m: MessageRow, d: Decision): void {

@@ -5,31 +5,39 @@
 import { now } from "../clock";
 import type { RecordMessage } from "../records/types";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS contact (
-  id TEXT PRIMARY KEY, phone TEXT, timezone TEXT, traits TEXT NOT NULL DEFAULT '{}', stage TEXT, stage_at INTEGER,
-  created_at INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0, merged_into TEXT, stopped INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS stage_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, from_stage TEXT,
-  to_stage TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
-  name TEXT, properties TEXT NOT NULL, at INTEGER NOT NULL, received_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS events_name ON events (name, at);
-CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, flow_key TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL,
-  pc INTEGER NOT NULL, started_at INTEGER NOT NULL, started_seq INTEGER NOT NULL, ended_at INTEGER, trigger TEXT NOT NULL,
-  rev INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS runs_flow ON runs (flow_key, status);
-CREATE TABLE IF NOT EXISTS timers (id TEXT PRIMARY KEY, due_at INTEGER NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
-CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, idem_key TEXT UNIQUE, fingerprint TEXT, run_id TEXT, flow_key TEXT,
-  step TEXT, template_key TEXT NOT NULL, template_version INTEGER, purpose TEXT NOT NULL, job TEXT NOT NULL, stage TEXT,
-  properties TEXT NOT NULL, expires_at INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, body TEXT, segments INTEGER,
-  encoding TEXT, "to" TEXT, gateway TEXT, provider_id TEXT, error_code TEXT, error_message TEXT, attempts INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL, sent_at INTEGER, delivered_at INTEGER, updated_at INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS decisions (id TEXT PRIMARY KEY, message_id TEXT, flow_key TEXT, outcome TEXT NOT NULL,
-  reason TEXT NOT NULL, until INTEGER, detail TEXT, at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS absorbed (contact_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
-`;
+/**
+ * The ContactDO's schema, as migrations: a stored contact runs only the ones it has not run yet,
+ * so a new column or table reaches existing contacts when they next wake.
+ */
+const MIGRATIONS = [
+  `CREATE TABLE contact (id TEXT PRIMARY KEY, phone TEXT, timezone TEXT, traits TEXT NOT NULL DEFAULT '{}', stage TEXT,
+    stage_at INTEGER, created_at INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0, merged_into TEXT,
+    suppressed INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE stage_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, from_stage TEXT,
+    to_stage TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
+  CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+    name TEXT, properties TEXT NOT NULL, at INTEGER NOT NULL, received_at INTEGER NOT NULL);
+  CREATE INDEX events_name ON events (name, at);
+  CREATE TABLE runs (id TEXT PRIMARY KEY, flow_key TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL,
+    pc INTEGER NOT NULL, started_at INTEGER NOT NULL, started_seq INTEGER NOT NULL, ended_at INTEGER, trigger TEXT NOT NULL,
+    rev INTEGER NOT NULL DEFAULT 0);
+  CREATE INDEX runs_flow ON runs (flow_key, status);
+  CREATE TABLE timers (id TEXT PRIMARY KEY, due_at INTEGER NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL);
+  CREATE INDEX timers_due ON timers (due_at);
+  CREATE TABLE messages (id TEXT PRIMARY KEY, idem_key TEXT UNIQUE, fingerprint TEXT, run_id TEXT, flow_key TEXT,
+    step TEXT, template_key TEXT NOT NULL, template_version INTEGER, purpose TEXT NOT NULL, job TEXT NOT NULL, stage TEXT,
+    properties TEXT NOT NULL, expires_at INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, body TEXT, segments INTEGER,
+    encoding TEXT, "to" TEXT, gateway TEXT, provider_id TEXT, error_code TEXT, error_message TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL, sent_at INTEGER, delivered_at INTEGER, updated_at INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE decisions (id TEXT PRIMARY KEY, message_id TEXT, flow_key TEXT, outcome TEXT NOT NULL,
+    reason TEXT NOT NULL, until INTEGER, detail TEXT, at INTEGER NOT NULL);
+  CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, body TEXT NOT NULL);
+  CREATE TABLE absorbed (contact_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+  CREATE TABLE consent (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, purpose TEXT NOT NULL,
+    action TEXT NOT NULL, state TEXT NOT NULL, source TEXT NOT NULL, phone TEXT, text TEXT, proof TEXT,
+    stop INTEGER NOT NULL DEFAULT 0, at INTEGER NOT NULL, recorded_at INTEGER NOT NULL);
+  CREATE TABLE flags (name TEXT PRIMARY KEY, source TEXT NOT NULL, at INTEGER NOT NULL);`,
+];
 
 /** How many events a contact keeps (dedupe, wait_for, count and absence triggers). */
 export const EVENT_LOG_LIMIT = 1000;
@@ -45,7 +53,7 @@ export interface ContactRow {
   created_at: number;
   rev: number;
   merged_into: string | null;
-  stopped: number;
+  suppressed: number;
 }
 
 /** A message row. */
@@ -117,7 +125,12 @@ export interface TimerRow {
 /** Typed access to one contact's tables. */
 export class ContactStore {
   constructor(readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
+    sql.exec("CREATE TABLE IF NOT EXISTS _schema (version INTEGER NOT NULL)");
+    const done = (sql.exec("SELECT max(version) AS v FROM _schema").one().v as number | null) ?? 0;
+    MIGRATIONS.slice(done).forEach((m, i) => {
+      sql.exec(m);
+      sql.exec("INSERT INTO _schema (version) VALUES (?)", done + i + 1);
+    });
   }
 
   /** Rows of a query. */
@@ -163,17 +176,13 @@ export class ContactStore {
     return this.run("DELETE FROM timers WHERE id = ?", id) > 0;
   }
 
-  /** Bump the contact's revision and queue its projection. */
+  /** Mark the contact changed: its projection is rebuilt once, when the transaction's work is done. */
   touchContact(): void {
-    this.run("UPDATE contact SET rev = rev + 1");
-    const c = this.contact();
-    if (!c) return;
-    this.record({
-      kind: "contact", contactId: c.id, rev: c.rev, stage: c.stage, phone: c.phone, timezone: c.timezone,
-      traits: JSON.parse(c.traits), createdAt: c.created_at, updatedAt: now(),
-      ...(c.merged_into ? { mergedInto: c.merged_into } : {}),
-    });
+    this.contactTouched = true;
   }
+
+  /** Whether the contact changed in this unit of work (cleared by the caller when it queues the projection). */
+  contactTouched = false;
 
   /** Bump a message's revision and queue its row for D1. */
   touchMessage(id: string, changes: Partial<MessageRow>): MessageRow {

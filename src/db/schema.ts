@@ -54,6 +54,10 @@ export const contacts = sqliteTable(
     phone: text("phone"),
     timezone: text("timezone"),
     traits: text("traits", { mode: "json" }).notNull(),
+    /** Consent state per purpose, e.g. {"marketing":"granted"}. */
+    consent: text("consent", { mode: "json" }).notNull().default("{}"),
+    flags: text("flags", { mode: "json" }).notNull().default("[]"),
+    suppressed: integer("suppressed", { mode: "boolean" }).notNull().default(false),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     rev: integer("rev").notNull(),
@@ -165,4 +169,12 @@ export const sandboxMessages = sqliteTable("sandbox_messages", {
   to: text("to").notNull(),
   body: text("body").notNull(),
   at: integer("at").notNull(),
+});
+
+/** Numbers never texted, kept only as a keyed HMAC-SHA256 of the E.164 number. */
+export const suppressions = sqliteTable("suppressions", {
+  hash: text("hash").primaryKey(),
+  reason: text("reason").notNull(),
+  source: text("source").notNull(),
+  createdAt: integer("created_at").notNull(),
 });

@@ -57,4 +57,6 @@ export interface IngestCall {
   timezone?: string;
   /** The E.164 phone this contact now owns, when the call carried one. */
   phone?: string;
+  /** Whether that phone is on the suppression list (checked when the contact newly claims it). */
+  phoneSuppressed?: boolean;
 }

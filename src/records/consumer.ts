@@ -33,11 +33,15 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
           ops.push(db.delete(t.contacts).where(sql`${t.contacts.id} = ${r.contactId}`));
           break;
         }
-        const row = { id: r.contactId, stage: r.stage, phone: r.phone, timezone: r.timezone, traits: r.traits, createdAt: r.createdAt, updatedAt: r.updatedAt, rev: r.rev };
+        const row = {
+          id: r.contactId, stage: r.stage, phone: r.phone, timezone: r.timezone, traits: r.traits, consent: r.consent, flags: r.flags,
+          suppressed: r.suppressed, createdAt: r.createdAt, updatedAt: r.updatedAt, rev: r.rev,
+        };
+        const { id: _id, createdAt: _c, ...changes } = row;
         ops.push(
           db.insert(t.contacts).values(row).onConflictDoUpdate({
             target: t.contacts.id,
-            set: { stage: row.stage, phone: row.phone, timezone: row.timezone, traits: row.traits, updatedAt: row.updatedAt, rev: row.rev },
+            set: changes,
             setWhere: sql`excluded.rev > ${t.contacts.rev}`,
           }),
         );

@@ -37,6 +37,10 @@ export interface ContactRecord {
   phone: string | null;
   timezone: string | null;
   traits: Record<string, unknown>;
+  /** Consent state per purpose (for the contact's current phone). */
+  consent: Record<string, string>;
+  flags: string[];
+  suppressed: boolean;
   createdAt: number;
   updatedAt: number;
   /** Set when the contact was merged into another one: the projection row is removed. */

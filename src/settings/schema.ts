@@ -4,20 +4,12 @@
  */
 import { z } from "@hono/zod-openapi";
 import { Duration } from "../duration";
+import { ConsentSection } from "../consent/settings";
+import { RulesSection } from "../rules/settings";
 import { TemplatesSection } from "../templates/settings";
+import { Job } from "./vocabulary";
 
-/** What a message is for; reports group by it. */
-export const JOBS = ["acquisition", "activation", "conversion", "transactional", "retention", "service", "reactivation"] as const;
-/** zod schema of a job. */
-export const Job = z.enum(JOBS).openapi({ example: "conversion" });
-/** A job. */
-export type Job = z.infer<typeof Job>;
-
-/** zod schema of a consent purpose: `transactional`, `marketing`, or a brand topic in snake_case. */
-export const Purpose = z
-  .string()
-  .regex(/^[a-z][a-z0-9_]{0,39}$/, "a purpose: transactional, marketing, or a brand topic in snake_case")
-  .openapi({ example: "marketing" });
+export { JOBS, Job, Purpose } from "./vocabulary";
 
 /** The two lifecycle presets. */
 export const STAGE_PRESETS = {
@@ -72,6 +64,8 @@ export const SECTIONS = {
     })
     .strict(),
   templates: TemplatesSection,
+  consent: ConsentSection,
+  rules: RulesSection,
 } as const;
 
 /** A settings section name. */

@@ -1,0 +1,74 @@
+/**
+ * Consent changes inside a ContactDO transaction: append to the ledger (never rewrite), and send the
+ * one message each change calls for — the double opt-in request, or the opt-in confirmation.
+ */
+import { now } from "../clock";
+import type { Session } from "../contacts/session";
+import { createMessage } from "../contacts/session";
+import { type ConsentEntry, type ConsentState, consentState } from "./ledger";
+
+/** A grant, confirmation or revocation as it arrives (API, event, import, keyword, provider). */
+export interface ConsentChange {
+  purpose: string;
+  action: "grant" | "confirm" | "revoke";
+  source: string;
+  /** The text the person agreed to. */
+  text?: string;
+  proof?: { ip?: string; url?: string; userAgent?: string };
+  at?: number;
+  /** The same key twice records once (re-imports, redelivered webhooks). */
+  dedupeKey?: string;
+  /** A revocation of every purpose (STOP). */
+  stop?: boolean;
+}
+
+/** Ledger entries in the order they were recorded. */
+export function ledger(s: Session): ConsentEntry[] {
+  return s.store
+    .all<{ purpose: string; action: string; state: string; source: string; phone: string | null; stop: number; at: number }>(
+      "SELECT purpose, action, state, source, phone, stop, at FROM consent ORDER BY seq",
+    )
+    .map((r) => ({ ...r, action: r.action as ConsentEntry["action"], state: r.state as ConsentEntry["state"], stop: r.stop === 1 }));
+}
+
+/** A function giving the consent state of any purpose for the contact's current phone. */
+export function consentOf(s: Session): (purpose: string) => ConsentState {
+  const entries = ledger(s);
+  return (purpose) => consentState(entries, purpose, s.contact.phone, s.config.settings.consent.implied);
+}
+
+/** Record a consent change and act on it; returns the purpose's state afterwards. */
+export function changeConsent(s: Session, c: ConsentChange): ConsentState {
+  const before = consentOf(s)(c.purpose);
+  const id = c.dedupeKey ?? crypto.randomUUID();
+  if (s.store.first("SELECT 1 FROM consent WHERE id = ?", id)) return before;
+  const settings = s.config.settings.consent;
+  let state: ConsentEntry["state"];
+  if (c.action === "revoke") state = "revoked";
+  else if (c.action === "confirm") {
+    if (before !== "pending") return before; // nothing to confirm
+    state = "granted";
+  } else state = before === "granted" || !settings.doubleOptIn.includes(c.purpose) ? "granted" : "pending";
+  s.store.run(
+    "INSERT INTO consent (id, purpose, action, state, source, phone, text, proof, stop, at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    id, c.purpose, c.action, state, c.source, s.contact.phone, c.text ?? null, c.proof ? JSON.stringify(c.proof) : null,
+    c.stop ? 1 : 0, c.at ?? now(), now(),
+  );
+  s.store.touchContact();
+  if (state === "pending" && before !== "pending") consentMessage(s, "consent_request", c.purpose, id);
+  if (state === "granted" && before !== "granted" && settings.confirmOptIn.includes(c.purpose)) {
+    consentMessage(s, "optin_confirmation", c.purpose, id);
+  }
+  return state === "revoked" && c.stop ? "stopped" : state;
+}
+
+function consentMessage(s: Session, kind: "consent_request" | "optin_confirmation", purpose: string, entryId: string): void {
+  createMessage(s, { idemKey: `${kind}:${entryId}`, template: `system:${kind}`, purpose, job: "acquisition", expiresInMs: 24 * 3600_000, properties: {} });
+}
+
+/** The consent summary for the D1 projection: state per purpose that has entries. */
+export function consentSummary(s: Session): Record<string, ConsentState> {
+  const of = consentOf(s);
+  const purposes = new Set(ledger(s).map((e) => e.purpose));
+  return Object.fromEntries([...purposes].map((p) => [p, of(p)]));
+}

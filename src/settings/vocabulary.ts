@@ -1,0 +1,15 @@
+/** The product's words that many schemas share: jobs and purposes. */
+import { z } from "@hono/zod-openapi";
+
+/** What a message is for; reports group by it. */
+export const JOBS = ["acquisition", "activation", "conversion", "transactional", "retention", "service", "reactivation"] as const;
+/** zod schema of a job. */
+export const Job = z.enum(JOBS).openapi({ example: "conversion" });
+/** A job. */
+export type Job = z.infer<typeof Job>;
+
+/** zod schema of a consent purpose: `transactional`, `marketing`, or a brand topic in snake_case. */
+export const Purpose = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,39}$/, "a purpose: transactional, marketing, or a brand topic in snake_case")
+  .openapi({ example: "marketing" });
