@@ -6,6 +6,7 @@
  *   ContactDO ─► records queue ─► D1 (decisions, stage changes, contact projection, messages, runs)
  */
 import { consent } from "./consent/routes";
+import { type ImportChunk, consumeImports, imports } from "./contacts/import";
 import { contacts } from "./contacts/routes";
 import { docsPage } from "./docs";
 import { events } from "./events/routes";
@@ -27,7 +28,10 @@ export { ContactDO } from "./contacts/contact-do";
 /** The HTTP app. */
 export const app = newApp();
 
-app.use("/v1/*", bodyLimit({ maxSize: 1024 * 1024, onError: () => problem(413, "Payload too large", "the body is over 1 MiB") }));
+const limit = bodyLimit({ maxSize: 1024 * 1024, onError: () => problem(413, "Payload too large", "the body is over 1 MiB") });
+// Imports are streamed row by row, so they may be any size; every other body is capped.
+app.use("/v1/*", (c, next) => (c.req.path === "/v1/contacts/import" ? next() : limit(c, next)));
+app.route("/v1", imports);
 app.route("/v1", events);
 app.route("/v1", contacts);
 app.route("/v1", messages);
@@ -50,6 +54,7 @@ export default {
   async queue(batch, env, _ctx) {
     if (batch.queue.startsWith("tidings-records")) return consumeRecords(batch as MessageBatch<RecordMessage>, env);
     if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch as MessageBatch<SendJob>, env);
+    if (batch.queue.startsWith("tidings-import")) return consumeImports(batch as MessageBatch<ImportChunk>, env);
     return consumeSends(batch as MessageBatch<SendJob>, env);
   },
 } satisfies ExportedHandler<Env>;

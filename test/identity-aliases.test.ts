@@ -93,12 +93,22 @@ describe("merging on identify", () => {
     expect(events).toHaveLength(1);
   });
 
-  it("makes the anonymous contact the known one when the userId is new", async () => {
+  it("carries anonymous history into a userId seen for the first time", async () => {
     const anon = unique("a");
     const user = unique("u");
     const first = (await api("POST", "/v1/track", { anonymousId: anon, event: "Product Viewed" })).body.contactId;
     const r = await api("POST", "/v1/identify", { userId: user, anonymousId: anon, traits: {} });
-    expect(r.body.contactId).toBe(first);
+    expect((await api("GET", `/v1/contacts/${first}`)).body.mergedInto).toBe(r.body.contactId);
+    expect((await api("GET", `/v1/contacts/user:${user}`)).body.recentEvents.map((e: any) => e.event)).toContain("Product Viewed");
+  });
+
+  it("sends later anonymous calls to the known contact, even when the anonymous id had no history", async () => {
+    const anon = unique("a");
+    const user = unique("u");
+    const known = (await api("POST", "/v1/identify", { userId: user, anonymousId: anon, traits: {} })).body.contactId;
+    const r = await api("POST", "/v1/track", { anonymousId: anon, event: "Product Viewed" });
+    expect(r.status).toBe(200);
+    expect((await api("GET", `/v1/contacts/${known}`)).body.recentEvents[0].event).toBe("Product Viewed");
   });
 });
 

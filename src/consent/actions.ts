@@ -20,6 +20,11 @@ export interface ConsentChange {
   dedupeKey?: string;
   /** A revocation of every purpose (STOP). */
   stop?: boolean;
+  /**
+   * Record consent that already exists elsewhere (imports): no double opt-in request and no opt-in
+   * confirmation, so importing a list never texts it.
+   */
+  silent?: boolean;
 }
 
 /** Ledger entries in the order they were recorded. */
@@ -48,13 +53,14 @@ export function changeConsent(s: Session, c: ConsentChange): ConsentState {
   else if (c.action === "confirm") {
     if (before !== "pending") return before; // nothing to confirm
     state = "granted";
-  } else state = before === "granted" || !settings.doubleOptIn.includes(c.purpose) ? "granted" : "pending";
+  } else state = before === "granted" || c.silent || !settings.doubleOptIn.includes(c.purpose) ? "granted" : "pending";
   s.store.run(
     "INSERT INTO consent (id, purpose, action, state, source, phone, text, proof, stop, at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     id, c.purpose, c.action, state, c.source, s.contact.phone, c.text ?? null, c.proof ? JSON.stringify(c.proof) : null,
     c.stop ? 1 : 0, c.at ?? now(), now(),
   );
   s.store.touchContact();
+  if (c.silent) return state;
   if (state === "pending" && before !== "pending") consentMessage(s, "consent_request", c.purpose, id);
   if (state === "granted" && before !== "granted" && settings.confirmOptIn.includes(c.purpose)) {
     consentMessage(s, "optin_confirmation", c.purpose, id);

@@ -5,6 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { now } from "../clock";
 import type { IngestCall } from "../events/schema";
+import type { ImportRecord } from "./import";
 import { absenceElapsed, activeRuns, maxSeq, onEvent, refreshAbsenceTimers, wake } from "../flows/runner";
 import { composeMessage } from "../templates/compose";
 import { type CompiledFlow, type Config, getConfig, getFlowVersion, getTemplateVersion } from "../settings/config";
@@ -64,7 +65,8 @@ export class ContactDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.store = new ContactStore(ctx.storage.sql);
+    // One transaction for the schema: one commit instead of one per statement when a contact is new.
+    this.store = ctx.storage.transactionSync(() => new ContactStore(ctx.storage.sql));
   }
 
   /** Record an identify or track call (deduped on messageId) and run what it triggers. */
@@ -204,8 +206,8 @@ export class ContactDO extends DurableObject<Env> {
 
   /** Merge the contact `fromId` into this one: events, traits, phone and active runs (idempotent). */
   async absorb(contactId: string, fromId: string): Promise<void> {
-    if (fromId === contactId || this.store.first("SELECT 1 FROM absorbed WHERE contact_id = ?", fromId)) return;
-    const dump = await this.env.CONTACT.getByName(fromId).handOver(contactId);
+    if (fromId === contactId || this.store.first("SELECT 1 FROM seen WHERE key = ?", `absorbed:${fromId}`)) return;
+    const dump = await this.env.CONTACT.getByName(fromId).handOver(fromId, contactId);
     if (!dump) return;
     const config = await getConfig(this.env.DB);
     for (const r of dump.runs) {
@@ -243,18 +245,19 @@ export class ContactDO extends DurableObject<Env> {
         );
         for (const t of dump.timers.filter((t) => t.ref === r.id)) s.store.setTimer(t.id, t.due_at, t.kind, t.ref);
       }
-      s.store.run("INSERT OR IGNORE INTO absorbed (contact_id, at) VALUES (?, ?)", fromId, now());
+      s.store.run("INSERT OR IGNORE INTO seen (key, at) VALUES (?, ?)", `absorbed:${fromId}`, now());
       s.store.touchContact();
       refreshAbsenceTimers(s);
     });
   }
 
   /** Hand this contact over to `intoId`: it forwards from now on and gives its events and active runs. */
-  async handOver(intoId: string): Promise<HandOver | undefined> {
+  async handOver(fromId: string, intoId: string): Promise<HandOver | undefined> {
     const c = this.store.contact();
-    if (!c || (c.merged_into && c.merged_into !== intoId)) return undefined;
+    if (c?.merged_into && c.merged_into !== intoId) return undefined;
     const config = await getConfig(this.env.DB);
-    return this.work(config, c.id, (s) => {
+    // Even a contact with no history yet forwards from now on, so later anonymous calls reach the known one.
+    return this.work(config, fromId, (s) => {
       if (!s.contact.merged_into) {
         s.store.run("UPDATE contact SET merged_into = ?", intoId);
         s.contact = s.store.contact()!;
@@ -297,6 +300,63 @@ export class ContactDO extends DurableObject<Env> {
       s.contact = s.store.contact()!;
       s.store.touchContact();
     });
+  }
+
+  /** Apply import rows in order; returns how many were new (a row imported before changes nothing). */
+  async importRows(contactId: string, rows: ImportRecord[], configVersion?: number): Promise<number> {
+    const merged = this.store.contact()?.merged_into;
+    if (merged) return this.env.CONTACT.getByName(merged).importRows(merged, rows, configVersion);
+    const config = await getConfig(this.env.DB, configVersion);
+    return this.work(config, contactId, (s) => {
+      let applied = 0;
+      for (const row of rows) {
+        // Import rows are remembered in `seen`, not the bounded event log, so no re-import repeats one.
+        const messageId = `import:${row.hash}`;
+        if (s.store.run("INSERT OR IGNORE INTO seen (key, at) VALUES (?, ?)", messageId, now()) === 0) continue;
+        identify(s, { type: "identify", messageId, properties: {}, traits: row.traits, phone: row.phone, phoneSuppressed: row.phoneSuppressed });
+        if (row.stage) setStage(s, row.stage, "import");
+        for (const g of row.consent) {
+          changeConsent(s, { ...g, action: "grant", silent: true, dedupeKey: `import:${g.purpose}:${g.source}:${g.at}:${s.contact.phone}:${g.text ?? ""}` });
+        }
+        applied++;
+      }
+      return applied;
+    });
+  }
+
+  /**
+   * Everything that happened to the contact, newest first: events, stage and consent changes,
+   * decisions, messages. Within one instant, causes come before effects (rank), e.g. a message
+   * before its decision. The cursor is (at, rank, id) of the last item.
+   */
+  async timeline(limit: number, before?: [number, number, string]): Promise<{ items: TimelineItem[]; next: string | null }> {
+    const cursor = before ?? [Number.MAX_SAFE_INTEGER, 9, "~"];
+    const rows = this.store.all<{ at: number; rank: number; kind: string; id: string; data: string }>(
+      `SELECT * FROM (
+        SELECT at, 1 AS rank, 'stage' AS kind, id, json_object('from', from_stage, 'to', to_stage, 'reason', reason) AS data FROM stage_history
+        UNION ALL SELECT at, 2, 'event', printf('%012d', seq),
+          json_object('event', name, 'type', type, 'messageId', message_id, 'properties', json(properties)) FROM events
+        UNION ALL SELECT at, 3, 'consent', id, json_object('purpose', purpose, 'action', action, 'state', state, 'source', source,
+          'text', text, 'phone', phone, 'stop', stop, 'proof', json(proof)) FROM consent
+        UNION ALL SELECT created_at, 4, 'message', id, json_object('template', template_key, 'templateVersion', template_version,
+          'status', status, 'reason', reason, 'purpose', purpose, 'job', job, 'flow', flow_key, 'body', body, 'segments', segments) FROM messages
+        UNION ALL SELECT at, 5, 'decision', id, json_object('messageId', message_id, 'flow', flow_key, 'outcome', outcome,
+          'reason', reason, 'until', until, 'detail', detail) FROM decisions
+      ) WHERE (at, rank, id) < (?, ?, ?) ORDER BY at DESC, rank DESC, id DESC LIMIT ?`,
+      cursor[0], cursor[1], cursor[2], limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((r) => ({ at: new Date(r.at).toISOString(), kind: r.kind, id: r.id, ...dropNulls(JSON.parse(r.data)) })),
+      next: rows.length > limit && last ? btoa(JSON.stringify([last.at, last.rank, last.id])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : null,
+    };
+  }
+
+  /** This contact's id, or the id of the contact it was merged into. */
+  async resolve(): Promise<string | undefined> {
+    const c = this.store.contact();
+    return c ? (c.merged_into ?? c.id) : undefined;
   }
 
   /** How many of this contact's messages are still on their way to the gateway. */
@@ -477,6 +537,15 @@ function noteDelivery(s: Session, m: MessageRow, status: string): void {
     messageId, name, JSON.stringify(properties), now(), now(),
   );
   onEvent(s, { seq: maxSeq(s), name, properties, at: now() });
+}
+
+/** One entry of a contact's timeline. */
+// Fields vary by kind; typed loosely because RPC's recursive type mapping of JSON values explodes.
+// biome-ignore lint: any is deliberate here
+export type TimelineItem = { at: string; kind: string; id: string; [field: string]: any };
+
+function dropNulls(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
 }
 
 /** A consent ledger row. */

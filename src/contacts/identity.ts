@@ -1,11 +1,13 @@
 /**
  * Identity rules: which ContactDO an event, an API call or a reply belongs to.
  *
- * - A contact's id (`c_…`) never changes. Aliases point at it: `user:<userId>`, `anon:<anonymousId>`,
- *   `phone:<E.164>`, `shopify:<customer id>`.
- * - `userId` aliases are permanent. An `identify` with both ids binds the anonymous id to the known
- *   contact; when the anonymous id already had a contact of its own, that contact is merged in
- *   (events, traits the known contact lacks, a later stage, active runs) and forwards from then on.
+ * - A contact's id (`c_…`) never changes. For a `userId` or an `anonymousId` it is derived from the
+ *   id itself (a hash), so routing an event needs no lookup at all.
+ * - Aliases that can move or that brands look contacts up by (`phone:<E.164>`, `shopify:<id>`)
+ *   live in one AliasDO per alias key: strongly consistent, no D1 read.
+ * - `identify` with both ids merges the anonymous contact into the known one (events, consent,
+ *   flags, traits the known contact lacks, a later stage, active runs); the anonymous contact then
+ *   forwards everything to the known one. Merging is idempotent.
  * - A phone number belongs to one contact at a time: the latest identify carrying it claims it and
  *   the previous owner loses it.
  */
@@ -15,33 +17,38 @@ import { newId } from "../ids";
 /** Alias kinds a contact reference may use. */
 export const ALIAS_KINDS = ["user", "anon", "phone", "shopify"] as const;
 
-// userId and anonymousId lookups are cached per isolate: a user alias never moves, and an anonymous
-// alias that moved on merge points at a contact that forwards. Phone aliases move, so never cached.
-const cache = new Map<string, string>();
+const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
+const ids = new Map<string, string>();
+const merged = new Set<string>();
 const CACHE_LIMIT = 50_000;
 
-function remember(key: string, contactId: string): string {
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(key, contactId);
-  return contactId;
+function bounded<T>(m: Map<string, T> | Set<string>): void {
+  if (m.size >= CACHE_LIMIT) m.delete(m.keys().next().value!);
+}
+
+/** The contact id of a userId (`user`) or anonymousId (`anon`): `c_` + 20 base-36 characters of SHA-256. */
+export async function contactIdFor(kind: "user" | "anon", value: string): Promise<string> {
+  const key = `${kind}:${value}`;
+  const hit = ids.get(key);
+  if (hit) return hit;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
+  let id = "c_";
+  for (let i = 0; i < 20; i++) id += ALPHABET[digest[i]! % 36];
+  bounded(ids);
+  ids.set(key, id);
+  return id;
 }
 
 const alias = (env: Env, key: string) => env.ALIAS.getByName(key);
 
-/** The contact an alias key points to, if any. */
+/** The contact an alias key (`phone:…`, `shopify:…`) points to, if any. */
 export async function lookupAlias(env: Env, key: string): Promise<string | undefined> {
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const id = await alias(env, key).lookup();
-  return id && !key.startsWith("phone:") ? remember(key, id) : id;
+  return alias(env, key).lookup();
 }
 
-/** The contact an alias key points to, creating a new contact (or using `proposed`) when none. */
-export async function aliasOrCreate(env: Env, key: string, proposed?: string): Promise<string> {
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const id = await alias(env, key).getOrSet(proposed ?? newId("c"));
-  return key.startsWith("phone:") ? id : remember(key, id);
+/** The contact an alias key points to, creating a new contact when none. */
+export async function aliasOrCreate(env: Env, key: string): Promise<string> {
+  return alias(env, key).getOrSet(newId("c"));
 }
 
 /** A phone number in E.164, or undefined when it is not a valid number. */
@@ -60,25 +67,28 @@ export async function resolveRef(env: Env, ref: string): Promise<string | undefi
   const kind = ref.slice(0, i);
   if (i < 1 || !(ALIAS_KINDS as readonly string[]).includes(kind)) return undefined;
   let value = ref.slice(i + 1);
+  if (kind === "user") return contactIdFor("user", value);
+  // An anonymous contact that was merged forwards to the known one.
+  if (kind === "anon") return env.CONTACT.getByName(await contactIdFor("anon", value)).resolve();
   // An unencoded "+" in a query string arrives as a space: "phone: 1415…" means "+1415…".
   if (kind === "phone") value = toE164(/^\s*\d/.test(value) ? `+${value.trim()}` : value) ?? value;
   return lookupAlias(env, `${kind}:${value}`);
 }
 
-/** The contact an identify or track call belongs to, merging an anonymous contact on identify. */
+/** The contact an identify or track call belongs to, merging the anonymous contact on identify. */
 export async function routeCall(env: Env, call: { type: "identify" | "track"; userId?: string; anonymousId?: string }): Promise<string> {
   const { userId, anonymousId } = call;
-  if (call.type === "track" || !userId || !anonymousId) {
-    return userId ? aliasOrCreate(env, `user:${userId}`) : aliasOrCreate(env, `anon:${anonymousId}`);
+  if (!userId) return contactIdFor("anon", anonymousId!);
+  const known = await contactIdFor("user", userId);
+  if (call.type === "identify" && anonymousId) {
+    const anon = await contactIdFor("anon", anonymousId);
+    const pair = `${anon}>${known}`;
+    if (!merged.has(pair)) {
+      await env.CONTACT.getByName(known).absorb(known, anon);
+      bounded(merged);
+      merged.add(pair);
+    }
   }
-  const anonKey = `anon:${anonymousId}`;
-  const anonContact = await lookupAlias(env, anonKey);
-  const known = await aliasOrCreate(env, `user:${userId}`, anonContact);
-  if (anonContact === known) return known;
-  // The anonymous id had its own contact (or gains one now): fold it into the known contact.
-  const previous = await alias(env, anonKey).claim(known);
-  remember(anonKey, known);
-  if (previous && previous !== known) await env.CONTACT.getByName(known).absorb(known, previous);
   return known;
 }
 

@@ -88,3 +88,37 @@ contacts.openapi(
     return c.json({ contactId, stage, changed: moved }, 200);
   },
 );
+
+contacts.openapi(
+  route("read", {
+    method: "get",
+    path: "/contacts/{id}/timeline",
+    tags: ["Contacts"],
+    summary: "Events, stage and consent changes, decisions (with reason codes) and messages, newest first",
+    request: {
+      params: Ref,
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+        before: z.string().max(400).optional().openapi({ description: "Cursor: `next` of the previous page" }),
+      }),
+    },
+    responses: { 200: { description: "A page of the timeline" }, 404: { description: "No such contact" }, ...PROBLEMS },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const { limit, before } = c.req.valid("query");
+    let cursor: [number, number, string] | undefined;
+    if (before) {
+      try {
+        cursor = JSON.parse(atob(before.replace(/-/g, "+").replace(/_/g, "/")));
+        if (!Array.isArray(cursor) || cursor.length !== 3 || typeof cursor[0] !== "number" || typeof cursor[1] !== "number") throw new Error();
+      } catch {
+        return badFields([{ field: "before", message: "not a cursor from a previous page" }]);
+      }
+    }
+    const contactId = await resolveRef(c.env, id);
+    const stub = contactId ? c.env.CONTACT.getByName(contactId) : undefined;
+    if (!stub || !(await stub.view())) return notFound(id);
+    return c.json(await stub.timeline(limit, cursor), 200);
+  },
+);

@@ -178,3 +178,26 @@ export const suppressions = sqliteTable("suppressions", {
   source: text("source").notNull(),
   createdAt: integer("created_at").notNull(),
 });
+
+/** Contact imports and their progress (rows are applied by the import queue). */
+export const imports = sqliteTable("imports", {
+  id: text("id").primaryKey(),
+  status: text("status").notNull(),
+  rows: integer("rows").notNull().default(0),
+  accepted: integer("accepted").notNull().default(0),
+  rejected: integer("rejected").notNull().default(0),
+  applied: integer("applied").notNull().default(0),
+  unchanged: integer("unchanged").notNull().default(0),
+  failed: integer("failed").notNull().default(0),
+  errors: text("errors", { mode: "json" }).notNull().default("[]"),
+  createdBy: text("created_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Import chunks already counted, so a redelivered chunk is not counted twice. */
+export const importChunks = sqliteTable(
+  "import_chunks",
+  { importId: text("import_id").notNull(), chunk: integer("chunk").notNull() },
+  (t) => [primaryKey({ columns: [t.importId, t.chunk] })],
+);
