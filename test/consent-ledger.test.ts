@@ -87,6 +87,23 @@ describe("consent by purpose", () => {
   });
 });
 
+describe("what each message relied on", () => {
+  it("records the consent entry a sent message relied on, and implied consent for transactional", async () => {
+    const c = await contact();
+    await api("POST", `/v1/contacts/${c.ref}/consent`, { purpose: "marketing", action: "grant", source: "form", text: "Weekly offers please", at: "2026-11-02T08:00:00Z" });
+    const offer = await send(c.ref, "offer");
+    const receipt = await send(c.ref, "receipt");
+    await settleSends(c.ref);
+    await flushRecords();
+    const msgs = (await api("GET", `/v1/messages?contact=${c.ref}`)).body.messages;
+    const byId = (id: string) => msgs.find((m: any) => m.id === id);
+    expect(byId(offer.body.messageId).consent).toEqual({ purpose: "marketing", state: "granted", source: "form", at: "2026-11-02T08:00:00.000Z", text: "Weekly offers please" });
+    expect(byId(receipt.body.messageId).consent).toEqual({ purpose: "transactional", state: "implied" });
+    const timeline = (await api("GET", `/v1/contacts/${c.ref}/timeline`)).body.items;
+    expect(timeline.find((i: any) => i.id === offer.body.messageId).consent.source).toBe("form");
+  });
+});
+
 describe("double opt-in", () => {
   it("keeps the grant pending, asks once, and sends only after confirmation", async () => {
     const c = await contact();

@@ -72,6 +72,25 @@ function consentMessage(s: Session, kind: "consent_request" | "optin_confirmatio
   createMessage(s, { idemKey: `${kind}:${entryId}`, template: `system:${kind}`, purpose, job: "acquisition", expiresInMs: 24 * 3600_000, properties: {} });
 }
 
+/** The consent a message relies on: the ledger entry in force for the purpose and current number. */
+export interface ConsentBasis {
+  purpose: string;
+  state: string;
+  source?: string;
+  at?: string;
+  text?: string;
+}
+
+/** The consent basis of `purpose` right now (what a message that clears the gate relied on). */
+export function consentBasis(s: Session, purpose: string): ConsentBasis {
+  const row = s.store.first<{ state: string; source: string; at: number; text: string | null }>(
+    "SELECT state, source, at, text FROM consent WHERE purpose = ? AND phone IS ? ORDER BY seq DESC LIMIT 1",
+    purpose, s.contact.phone,
+  );
+  if (!row) return { purpose, state: s.config.settings.consent.implied.includes(purpose) ? "implied" : "none" };
+  return { purpose, state: row.state, source: row.source, at: new Date(row.at).toISOString(), ...(row.text ? { text: row.text } : {}) };
+}
+
 /** The consent summary for the D1 projection: state per purpose that has entries. */
 export function consentSummary(s: Session): Record<string, ConsentState> {
   const of = consentOf(s);

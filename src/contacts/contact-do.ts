@@ -339,7 +339,8 @@ export class ContactDO extends DurableObject<Env> {
         UNION ALL SELECT at, 3, 'consent', id, json_object('purpose', purpose, 'action', action, 'state', state, 'source', source,
           'text', text, 'phone', phone, 'stop', stop, 'proof', json(proof)) FROM consent
         UNION ALL SELECT created_at, 4, 'message', id, json_object('template', template_key, 'templateVersion', template_version,
-          'status', status, 'reason', reason, 'purpose', purpose, 'job', job, 'flow', flow_key, 'body', body, 'segments', segments) FROM messages
+          'status', status, 'reason', reason, 'purpose', purpose, 'job', job, 'flow', flow_key, 'body', body, 'segments', segments,
+          'consent', json(consent)) FROM messages
         UNION ALL SELECT at, 5, 'decision', id, json_object('messageId', message_id, 'flow', flow_key, 'outcome', outcome,
           'reason', reason, 'until', until, 'detail', detail) FROM decisions
       ) WHERE (at, rank, id) < (?, ?, ?) ORDER BY at DESC, rank DESC, id DESC LIMIT ?`,

@@ -5,7 +5,7 @@
  */
 import { now } from "../clock";
 import { parseDuration } from "../duration";
-import { consentOf } from "../consent/actions";
+import { consentBasis, consentOf } from "../consent/actions";
 import { type ConsentMessage, decide } from "../gate/gate";
 import { flagsOf } from "../rules/flags";
 import type { Decision } from "../gate/decision";
@@ -97,7 +97,7 @@ export function gateMessage(s: Session, messageId: string, phase: "flow" | "send
   if (!(phase === "send" && decision.outcome === "sent")) recordDecision(s, m, decision);
   if (decision.outcome === "sent") {
     if (phase !== "send") {
-      s.store.touchMessage(m.id, { status: "queued", reason: null });
+      s.store.touchMessage(m.id, { status: "queued", reason: null, consent: JSON.stringify(consentBasis(s, m.purpose)) });
       s.store.enqueueSend({ contactId: s.contact.id, messageId: m.id });
     }
   } else if (decision.outcome === "deferred") {

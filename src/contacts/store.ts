@@ -37,6 +37,8 @@ const MIGRATIONS = [
     action TEXT NOT NULL, state TEXT NOT NULL, source TEXT NOT NULL, phone TEXT, text TEXT, proof TEXT,
     stop INTEGER NOT NULL DEFAULT 0, at INTEGER NOT NULL, recorded_at INTEGER NOT NULL);
   CREATE TABLE flags (name TEXT PRIMARY KEY, source TEXT NOT NULL, at INTEGER NOT NULL);`,
+  // The consent a message relied on, recorded when it cleared the gate.
+  `ALTER TABLE messages ADD COLUMN consent TEXT;`,
 ];
 
 /** How many events a contact keeps (dedupe, wait_for, count and absence triggers). */
@@ -87,6 +89,8 @@ export interface MessageRow {
   delivered_at: number | null;
   updated_at: number;
   rev: number;
+  /** JSON: the consent the message relied on. */
+  consent: string | null;
 }
 
 /** A run row. */
@@ -196,6 +200,7 @@ export class ContactStore {
       to: m.to, body: m.body, segments: m.segments, encoding: m.encoding, status: m.status, reason: m.reason,
       errorCode: m.error_code, errorMessage: m.error_message, gateway: m.gateway, providerId: m.provider_id,
       createdAt: m.created_at, expiresAt: m.expires_at, sentAt: m.sent_at, deliveredAt: m.delivered_at, updatedAt: m.updated_at,
+      consent: m.consent ? JSON.parse(m.consent) : null,
     });
     return m;
   }

@@ -126,6 +126,8 @@ export const messages = sqliteTable(
     deliveredAt: integer("delivered_at"),
     updatedAt: integer("updated_at").notNull(),
     rev: integer("rev").notNull(),
+    /** The consent the message relied on: {purpose, state, source, at, text} or {purpose, state: "implied"}. */
+    consent: text("consent", { mode: "json" }),
   },
   (t) => [index("messages_contact").on(t.contactId, t.createdAt), index("messages_flow").on(t.flowKey, t.createdAt)],
 );

@@ -76,6 +76,8 @@ export interface MessageRecord {
   sentAt: number | null;
   deliveredAt: number | null;
   updatedAt: number;
+  /** The consent the message relied on (see ConsentBasis). */
+  consent: Record<string, unknown> | null;
 }
 
 /** A flow run's position at a revision. */
