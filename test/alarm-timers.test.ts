@@ -7,6 +7,7 @@ import { HOUR, MIN, advance, api, contactStub, inbox, optedIn, phone, settleSend
 
 beforeAll(async () => {
   await withoutOptInConfirmation();
+  await api("PUT", "/v1/settings/caps", { rules: [] }); // this file is not about caps
   await api("PUT", "/v1/templates/ping-a", { body: "A", job: "retention", purpose: "marketing" });
   await api("PUT", "/v1/templates/ping-b", { body: "B", job: "retention", purpose: "marketing" });
   await api("PUT", "/v1/templates/ping-c", { body: "C", job: "retention", purpose: "marketing" });

@@ -80,3 +80,14 @@ describe("one-off sends", () => {
     expect(events).toContain("Message Failed");
   });
 });
+
+describe("draft templates", () => {
+  it("refuses a one-off send of a draft template, before anything is stored", async () => {
+    await api("PUT", "/v1/templates/spring-sale", { body: "Spring news.", job: "service", purpose: "transactional", status: "draft" });
+    const to = phone();
+    const r = await api("POST", "/v1/messages", { to, template: "spring-sale" });
+    expect([r.status, r.type, r.body.errors[0].field]).toEqual([409, "application/problem+json", "template"]);
+    expect(await inbox(to)).toEqual([]);
+    expect((await api("GET", `/v1/contacts/phone:${encodeURIComponent(to)}`)).status).toBe(404);
+  });
+});

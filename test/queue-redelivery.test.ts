@@ -3,7 +3,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { advanceClock } from "../src/clock";
+import { advanceClock, now } from "../src/clock";
 import type { ContactDO } from "../src/contacts/contact-do";
 import worker from "../src/index";
 import { writeRecords } from "../src/records/consumer";
@@ -40,7 +40,7 @@ describe("send queue", () => {
     const { stub } = await contactStub(contactId);
     // Simulate a consumer that reached the gateway and died before recording the answer.
     await runInDurableObject(stub, (_i: ContactDO, state) => {
-      state.storage.sql.exec("UPDATE messages SET status = 'dispatching', updated_at = ? WHERE id = ?", Date.now() + 0, messageId);
+      state.storage.sql.exec("UPDATE messages SET status = 'dispatching', updated_at = ? WHERE id = ?", now(), messageId);
     });
     const soon = await deliver({ contactId, messageId });
     expect(soon.retryMessages).toHaveLength(1);

@@ -4,6 +4,7 @@ import { api, optedIn, phone, unique, withoutOptInConfirmation } from "./helpers
 
 beforeAll(async () => {
   await withoutOptInConfirmation();
+  await api("PUT", "/v1/settings/caps", { rules: [] }); // this file is not about caps
   await api("PUT", "/v1/settings/rules", {
     rules: [
       { name: "support_case_open", purposes: ["marketing"], whileFlags: ["support_case_open"] },

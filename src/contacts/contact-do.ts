@@ -15,6 +15,7 @@ import { type ConsentState, SOURCE } from "../consent/ledger";
 import { consentMessage as consentText } from "../consent/settings";
 import { applyFlagEvents, flagsOf, setFlag } from "../rules/flags";
 import { segmentInfo } from "../templates/segments";
+import { isValidTimeZone } from "../time/zoned";
 import { type Session, consentMessageKind, createMessage, gateMessage, setStage } from "./session";
 import { type ContactRow, ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
 import type { Decision } from "../gate/decision";
@@ -83,6 +84,7 @@ export class ContactDO extends DurableObject<Env> {
       );
       if (call.type === "identify") identify(s, call);
       else if (call.event) {
+        noteTimeZone(s, call);
         applyFlagEvents(s, call.event);
         consentEvent(s, call.event, call.properties, call.messageId, at);
         onEvent(s, { seq: maxSeq(s), name: call.event, properties: call.properties, at });
@@ -519,12 +521,25 @@ export interface ContactView {
 function identify(s: Session, call: IngestCall): void {
   const traits = { ...JSON.parse(s.contact.traits), ...call.traits };
   delete traits.phone; // the phone lives in its own column, owned through the phone alias
-  const tz = typeof call.traits.timezone === "string" ? call.traits.timezone : (call.timezone ?? s.contact.timezone);
-  s.store.run("UPDATE contact SET traits = ?, timezone = ?, phone = coalesce(?, phone)", JSON.stringify(traits), tz ?? null, call.phone ?? null);
+  if (call.locale && traits.locale === undefined) traits.locale = call.locale;
+  s.store.run("UPDATE contact SET traits = ?, phone = coalesce(?, phone)", JSON.stringify(traits), call.phone ?? null);
   if (call.phone && call.phoneSuppressed !== undefined) s.store.run("UPDATE contact SET suppressed = ?", call.phoneSuppressed ? 1 : 0);
   s.contact = s.store.contact()!;
+  noteTimeZone(s, call);
   s.store.touchContact();
   refreshAbsenceTimers(s);
+}
+
+/** The contact's time zone: an explicit `timezone` trait wins over the events' `context.timezone`. */
+function noteTimeZone(s: Session, call: IngestCall): void {
+  const trait = call.traits.timezone;
+  let next: [string, string] | undefined;
+  if (typeof trait === "string" && isValidTimeZone(trait)) next = [trait, "trait"];
+  else if (call.timezone && isValidTimeZone(call.timezone) && s.contact.tz_source !== "trait") next = [call.timezone, "context"];
+  if (!next || (next[0] === s.contact.timezone && next[1] === s.contact.tz_source)) return;
+  s.store.run("UPDATE contact SET timezone = ?, tz_source = ?", next[0], next[1]);
+  s.contact = s.store.contact()!;
+  s.store.touchContact();
 }
 
 /** A final delivery status becomes an event on the contact, so flows can wait for or branch on it. */

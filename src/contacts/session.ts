@@ -6,7 +6,10 @@
 import { now } from "../clock";
 import { parseDuration } from "../duration";
 import { consentBasis, consentOf } from "../consent/actions";
+import { capsFor } from "../caps/caps";
 import { type ConsentMessage, decide } from "../gate/gate";
+import type { TimingInput } from "../gate/timing";
+import { resolveZones } from "../time/contact-zone";
 import { flagsOf } from "../rules/flags";
 import type { Decision } from "../gate/decision";
 import { newId } from "../ids";
@@ -86,6 +89,7 @@ export function gateMessage(s: Session, messageId: string, phase: "flow" | "send
   const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId)!;
   const tpl = m.template_version == null ? undefined : s.config.templates.get(m.template_key);
   const decision = decide({
+    timing: timingInput(s, m, tpl?.tags ?? []),
     now: now(),
     message: { purpose: m.purpose, job: m.job, expiresAt: m.expires_at, tags: tpl?.tags ?? [], consentMessage: consentMessageKind(m.template_key) },
     contact: { phone: s.contact.phone, suppressed: s.contact.suppressed === 1, stage: s.contact.stage, flags: flagsOf(s) },
@@ -97,7 +101,7 @@ export function gateMessage(s: Session, messageId: string, phase: "flow" | "send
   if (!(phase === "send" && decision.outcome === "sent")) recordDecision(s, m, decision);
   if (decision.outcome === "sent") {
     if (phase !== "send") {
-      s.store.touchMessage(m.id, { status: "queued", reason: null, consent: JSON.stringify(consentBasis(s, m.purpose)) });
+      s.store.touchMessage(m.id, { status: "queued", reason: null, consent: JSON.stringify(consentBasis(s, m.purpose)), cleared_at: now() });
       s.store.enqueueSend({ contactId: s.contact.id, messageId: m.id });
     }
   } else if (decision.outcome === "deferred") {
@@ -107,6 +111,39 @@ export function gateMessage(s: Session, messageId: string, phase: "flow" | "send
     s.store.touchMessage(m.id, { status: "skipped", reason: decision.reason });
   }
   return decision;
+}
+
+/** Statuses of messages that went (or are going) to the gateway: what frequency caps count. */
+const COUNTED = "('queued', 'dispatching', 'dispatch_unknown', 'sent', 'delivered')";
+
+/** Caps and quiet hours for one message: the contact's zones, its send history, the flow's policy. */
+function timingInput(s: Session, m: MessageRow, tags: readonly string[]): TimingInput {
+  const settings = s.config.settings;
+  const flow = m.flow_key ? s.config.flows.get(m.flow_key) : undefined;
+  const subject = { purpose: m.purpose, job: m.job, stage: s.contact.stage, flow: m.flow_key, tags };
+  const history = s.store
+    .all<{ purpose: string; job: string; stage: string | null; flow_key: string | null; template_key: string; cleared_at: number }>(
+      `SELECT purpose, job, stage, flow_key, template_key, cleared_at FROM messages
+       WHERE cleared_at >= ? AND id != ? AND status IN ${COUNTED}`,
+      now() - 31 * 86_400_000, m.id,
+    )
+    .map((h) => ({ ...h, flow: h.flow_key, at: h.cleared_at, tags: s.config.templates.get(h.template_key)?.tags ?? [] }));
+  const q = settings.quietHours;
+  const where = resolveZones(
+    { timezone: s.contact.timezone, tzSource: s.contact.tz_source, traits: JSON.parse(s.contact.traits), phone: s.contact.phone },
+    settings.brand.defaultTimeZone,
+    q,
+  );
+  return {
+    now: now(),
+    expiresAt: m.expires_at,
+    caps: capsFor(settings.caps.rules, subject, flow?.cap),
+    history,
+    capPolicy: flow?.on_cap ?? "defer",
+    quiet: q.exempt.includes(m.purpose)
+      ? undefined
+      : { zones: where.zones, jurisdiction: where.jurisdiction, rules: q, brandWindow: q.brandWindow, fallbackZone: settings.brand.defaultTimeZone },
+  };
 }
 
 /** Which consent message a template key names (`system:consent_request`, `system:optin_confirmation`), if any. */

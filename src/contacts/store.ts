@@ -39,6 +39,9 @@ const MIGRATIONS = [
   CREATE TABLE flags (name TEXT PRIMARY KEY, source TEXT NOT NULL, at INTEGER NOT NULL);`,
   // The consent a message relied on, recorded when it cleared the gate.
   `ALTER TABLE messages ADD COLUMN consent TEXT;`,
+  // When a message cleared the gate (frequency caps count these), and where the contact's time zone came from.
+  `ALTER TABLE messages ADD COLUMN cleared_at INTEGER;
+  ALTER TABLE contact ADD COLUMN tz_source TEXT;`,
 ];
 
 /** How many events a contact keeps (dedupe, wait_for, count and absence triggers). */
@@ -56,6 +59,7 @@ export interface ContactRow {
   rev: number;
   merged_into: string | null;
   suppressed: number;
+  tz_source: string | null;
 }
 
 /** A message row. */
@@ -91,6 +95,7 @@ export interface MessageRow {
   rev: number;
   /** JSON: the consent the message relied on. */
   consent: string | null;
+  cleared_at: number | null;
 }
 
 /** A run row. */

@@ -1,6 +1,7 @@
 /** From a validated Segment call to the contact's DO: normalise, resolve identity, claim the phone. */
 import { claimPhone, routeCall, toE164 } from "../contacts/identity";
 import { isSuppressed } from "../suppression/hash";
+import { isValidTimeZone } from "../time/zoned";
 import type { FieldError } from "../http/problem";
 import { getConfig } from "../settings/config";
 import type { IdentifyCall, IngestCall, TrackCall } from "./schema";
@@ -17,6 +18,9 @@ export function normalise(call: Call, prefix = ""): { ok: true; call: IngestCall
       return { ok: false, errors: [{ field: `${prefix}traits.phone`, message: "not a valid phone number (use E.164, e.g. +14155550100)" }] };
     }
   }
+  if (call.type === "identify" && call.traits.timezone !== undefined && !(typeof call.traits.timezone === "string" && isValidTimeZone(call.traits.timezone))) {
+    return { ok: false, errors: [{ field: `${prefix}traits.timezone`, message: "not an IANA time zone such as America/New_York" }] };
+  }
   return {
     ok: true,
     call: {
@@ -27,6 +31,7 @@ export function normalise(call: Call, prefix = ""): { ok: true; call: IngestCall
       traits: call.type === "identify" ? call.traits : {},
       at: call.timestamp ? Date.parse(call.timestamp) : undefined,
       timezone: call.context?.timezone,
+      locale: call.context?.locale,
       phone,
     },
   };

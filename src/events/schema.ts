@@ -9,7 +9,7 @@ const Common = {
   anonymousId: Id.optional(),
   messageId: z.string().min(1).max(200).optional(),
   timestamp: z.iso.datetime({ offset: true }).optional(),
-  context: z.object({ timezone: z.string().max(64).optional() }).loose().optional(),
+  context: z.object({ timezone: z.string().max(64).optional(), locale: z.string().max(35).optional() }).loose().optional(),
 };
 
 const needsId = <T extends { userId?: string; anonymousId?: string }>(v: T) => Boolean(v.userId || v.anonymousId);
@@ -55,6 +55,8 @@ export interface IngestCall {
   at?: number;
   /** `context.timezone`. */
   timezone?: string;
+  /** `context.locale`: becomes the `locale` trait when the contact has none. */
+  locale?: string;
   /** The E.164 phone this contact now owns, when the call carried one. */
   phone?: string;
   /** Whether that phone is on the suppression list (checked when the contact newly claims it). */

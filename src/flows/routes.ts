@@ -68,7 +68,7 @@ flows.openapi(
       for (const t of templatesOf(body.steps)) {
         const tpl = config.templates.get(t);
         if (!tpl) errors.push({ field: "steps", message: `template ${t} does not exist` });
-        else if (tpl.status === "retired") errors.push({ field: "steps", message: `template ${t} is retired` });
+        else if (tpl.status !== "active") errors.push({ field: "steps", message: `template ${t} is ${tpl.status}` });
       }
     }
     const stages = configuredStages(config.settings);

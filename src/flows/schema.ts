@@ -90,6 +90,10 @@ export const FlowBody = z
     /** "always" (after the previous run ended), "never" (once per contact) or a minimum gap since the last entry. */
     reentry: z.union([z.enum(["always", "never"]), Duration]).default("always"),
     goal: z.object({ event: EventName, where: Where.optional() }).strict().optional(),
+    /** The flow's own frequency cap ("one cart reminder per 7 days"), on top of the brand's caps. */
+    cap: z.object({ max: z.number().int().min(1).max(100), window: Duration }).strict().optional(),
+    /** When a cap blocks a send: wait until it frees (default) or skip the message. */
+    on_cap: z.enum(["defer", "skip"]).default("defer"),
     steps: z.array(Step).min(1).max(200),
   })
   .strict()

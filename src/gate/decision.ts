@@ -9,7 +9,7 @@ export type Outcome = "sent" | "deferred" | "skipped";
 /**
  * Reason codes: `no_consent:<purpose>`, `pending_consent:<purpose>`, `quiet_hours:<jurisdiction>`,
  * `cap:<rule>`, `rule:<name>`, `suppressed`, `expired`, `stopped`, `invalid_phone`,
- * `template_retired`, `template_missing`, `holdout`, `cancelled`, and `ok` for a send.
+ * `template_retired`, `template_draft`, `template_missing`, `holdout`, `cancelled`, and `ok` for a send.
  */
 export type Reason = string;
 

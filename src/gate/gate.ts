@@ -1,12 +1,13 @@
 /**
  * The send gate: pure checks run in order inside the ContactDO when a flow wants to send and again
- * just before the gateway is called. The first check that objects decides; later steps add caps and
- * quiet hours to the list without changing its callers.
+ * just before the gateway is called. The first check that objects decides.
  */
 import { type ConsentState, consentBlock } from "../consent/ledger";
 import type { Rule } from "../rules/settings";
 import { blockingRule } from "../rules/rules";
 import { type Decision, SEND, skip } from "./decision";
+import { templateSkipReason } from "../templates/library";
+import { type TimingInput, timing } from "./timing";
 
 /** The two messages that are about consent itself (exempt from the consent check, not from the rest). */
 export type ConsentMessage = "consent_request" | "optin_confirmation";
@@ -20,6 +21,8 @@ export interface GateInput {
   consent: (purpose: string) => ConsentState;
   template: { status: string } | undefined;
   rules: readonly Rule[];
+  /** Caps and quiet hours (built by the caller from settings and the contact's history). */
+  timing?: TimingInput;
 }
 
 /** One check: a decision that blocks, or undefined to pass. */
@@ -31,7 +34,8 @@ export const CHECKS: Check[] = [
   (i) => (i.contact.phone ? undefined : skip("invalid_phone", "the contact has no valid phone number")),
   (i) => {
     if (i.message.consentMessage) return undefined;
-    return !i.template ? skip("template_missing") : i.template.status === "retired" ? skip("template_retired") : undefined;
+    const reason = templateSkipReason(i.template);
+    return reason ? skip(reason) : undefined;
   },
   (i) => (i.contact.suppressed ? skip("suppressed") : undefined),
   (i) => {
@@ -51,6 +55,8 @@ export const CHECKS: Check[] = [
     const rule = blockingRule(i.rules, { ...i.message, stage: i.contact.stage, flags: i.contact.flags });
     return rule ? skip(`rule:${rule}`) : undefined;
   },
+  // Last: caps and quiet hours defer to the earliest instant that satisfies both.
+  (i) => (i.timing ? timing(i.timing) : undefined),
 ];
 
 /** Decide one message: the first objection, or send. */

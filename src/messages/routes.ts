@@ -9,6 +9,7 @@ import { Duration, parseDuration } from "../duration";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { badFields, problem } from "../http/problem";
 import { getConfig } from "../settings/config";
+import { sendRefusal } from "../templates/library";
 import { Job, Purpose } from "../settings/schema";
 import { iso } from "../clock";
 
@@ -46,6 +47,7 @@ messages.openapi(
     },
     responses: {
       202: { description: "Decided: queued for the gateway, deferred or skipped, with the reason" },
+      409: { description: "The template is a draft" },
       422: { description: "Idempotency-Key reused with a different request" },
       ...PROBLEMS,
     },
@@ -54,7 +56,8 @@ messages.openapi(
     const body = c.req.valid("json");
     const key = c.req.valid("header")["idempotency-key"];
     const config = await getConfig(c.env.DB);
-    if (!config.templates.has(body.template)) return badFields([{ field: "template", message: `template ${body.template} does not exist` }]);
+    const refusal = sendRefusal(body.template, config.templates.get(body.template));
+    if (refusal) return refusal;
     let contactId: string | undefined;
     if (body.to) {
       const phone = toE164(body.to);

@@ -4,7 +4,9 @@
  */
 import { z } from "@hono/zod-openapi";
 import { Duration } from "../duration";
+import { CapsSection } from "../caps/settings";
 import { ConsentSection } from "../consent/settings";
+import { QuietHoursSection } from "../time/settings";
 import { RulesSection } from "../rules/settings";
 import { TemplatesSection } from "../templates/settings";
 import { Job } from "./vocabulary";
@@ -66,6 +68,8 @@ export const SECTIONS = {
   templates: TemplatesSection,
   consent: ConsentSection,
   rules: RulesSection,
+  quietHours: QuietHoursSection,
+  caps: CapsSection,
 } as const;
 
 /** A settings section name. */

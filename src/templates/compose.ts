@@ -1,19 +1,35 @@
 /**
- * From a template version to the exact text that is sent: render the variables, then count its
- * segments. The ContactDO calls this once per message; the stored segments are those of this text.
+ * From a template version to the exact text that is sent: pick the locale variant by the contact's
+ * `locale` trait, render the variables, apply smart encoding when it is on, then count the segments
+ * of that final text. The ContactDO calls this once per message; the stored segments are these.
  */
 import type { Settings } from "../settings/schema";
+import { localizedBody } from "./locale";
 import { type RenderContext, render } from "./render";
-import type { TemplateVersion } from "./schema";
+import type { TemplateBody } from "./schema";
 import { type SegmentInfo, segmentInfo } from "./segments";
+import { type SmartReplacement, smartEncode } from "./smart-encoding";
 
 /** The text of one message and what it costs in segments. */
 export interface Composed extends SegmentInfo {
   body: string;
+  /** The locale variant used, or null for the default body. */
+  locale: string | null;
+  /** Look-alikes smart encoding replaced ([] when it is off or could not reach GSM-7). */
+  replaced: SmartReplacement[];
+}
+
+/** Whether smart encoding applies to a template: its own setting, else the brand's. */
+export function smartEncodingOn(tpl: Pick<TemplateBody, "smartEncoding">, settings: Settings): boolean {
+  return tpl.smartEncoding ?? settings.templates.smartEncoding;
 }
 
 /** Compose the message text for one contact. */
-export function composeMessage(tpl: TemplateVersion, ctx: RenderContext, _settings: Settings): Composed {
-  const body = render(tpl.body, ctx);
-  return { body, ...segmentInfo(body) };
+export function composeMessage(tpl: Pick<TemplateBody, "body" | "locales" | "smartEncoding">, ctx: RenderContext, settings: Settings): Composed {
+  const { locale, body: source } = localizedBody(tpl, ctx.traits.locale);
+  const rendered = render(source, ctx);
+  // Encoding runs on the rendered text: a trait value can bring a curly apostrophe of its own.
+  const smart = smartEncodingOn(tpl, settings) ? smartEncode(rendered) : undefined;
+  const body = smart?.text ?? rendered;
+  return { body, locale, replaced: smart?.replaced ?? [], ...segmentInfo(body) };
 }

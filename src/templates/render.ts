@@ -47,11 +47,16 @@ export interface RenderContext {
 
 /** Render a template body: each variable's value, else its default, else nothing. */
 export function render(body: string, ctx: RenderContext): string {
-  return body.replace(VARIABLE, (_m, name: string, fallback: string | undefined) => {
+  return renderEach(body, ({ name, fallback }) => {
     const value = lookup(name, ctx);
-    if (value === undefined || value === null || value === "") return fallback?.replace(/\\(.)/g, "$1") ?? "";
+    if (value === undefined || value === null || value === "") return fallback ?? "";
     return typeof value === "object" ? JSON.stringify(value) : String(value);
   });
+}
+
+/** Replace every variable with what `value` returns for it (its default already unescaped). */
+export function renderEach(body: string, value: (use: VariableUse) => string): string {
+  return body.replace(VARIABLE, (_m, name: string, fallback: string | undefined) => value({ name, fallback: fallback?.replace(/\\(.)/g, "$1") }));
 }
 
 function lookup(name: string, ctx: RenderContext): unknown {
