@@ -19,3 +19,16 @@ export const Duration = z
     message: 'an ISO 8601 duration such as "PT30M", "PT1H" or "P7D" (weeks, days, hours, minutes, seconds)',
   })
   .openapi({ example: "PT1H" });
+
+/** Milliseconds in a duration that may be negative ("-P1D": the day before), or undefined. */
+export function parseSignedDuration(text: string): number | undefined {
+  const negative = text.startsWith("-");
+  const ms = parseDuration(negative ? text.slice(1) : text);
+  return ms === undefined ? undefined : negative ? -ms : ms;
+}
+
+/** zod schema for a duration that may be negative, such as "-P1D". */
+export const SignedDuration = z
+  .string()
+  .refine((v) => parseSignedDuration(v) !== undefined, { message: 'an ISO 8601 duration, optionally negative, such as "-P1D" or "PT2H"' })
+  .openapi({ example: "-P1D" });

@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { now } from "../clock";
 import type { IngestCall } from "../events/schema";
 import type { ImportRecord } from "./import";
-import { absenceElapsed, activeRuns, maxSeq, onEvent, refreshAbsenceTimers, wake } from "../flows/runner";
+import { absenceElapsed, activeRuns, maxSeq, onEvent, refreshAbsenceTimers, retimeTraitWaits, wake } from "../flows/runner";
 import { composeMessage } from "../templates/compose";
 import { type CompiledFlow, type Config, getConfig, getFlowVersion, getTemplateVersion } from "../settings/config";
 import { stagesOf } from "../settings/schema";
@@ -528,6 +528,7 @@ function identify(s: Session, call: IngestCall): void {
   noteTimeZone(s, call);
   s.store.touchContact();
   refreshAbsenceTimers(s);
+  retimeTraitWaits(s);
 }
 
 /** The contact's time zone: an explicit `timezone` trait wins over the events' `context.timezone`. */

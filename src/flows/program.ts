@@ -3,13 +3,23 @@
  * every step has a stable label ("steps.2.on_timeout.0") for reports of runs waiting at each step.
  */
 import type { Where } from "../conditions";
-import { parseDuration } from "../duration";
+import { parseDuration, parseSignedDuration } from "../duration";
 import type { Step } from "./schema";
 
 /** One instruction of a compiled flow. */
 export type Instr =
   | { op: "wait"; ms: number; label: string }
   | { op: "wait_for"; event: string; where?: Where; timeoutMs: number; onEvent: number; onTimeout: number; label: string }
+  | {
+      op: "wait_until";
+      time?: string;
+      date?: string;
+      offsetMs: number;
+      updatedBy: string[];
+      cancelledBy: string[];
+      onCancel: number;
+      label: string;
+    }
   | { op: "branch"; cases: Array<{ when?: Where; event?: { name: string; where?: Where }; to: number }>; otherwise: number; label: string }
   | { op: "send"; template: string; purpose?: string; job?: string; expiresIn?: number; label: string }
   | { op: "set_stage"; stage: string; label: string }
@@ -39,6 +49,19 @@ export function compile(steps: Step[]): Instr[] {
         instr.onTimeout = out.length;
         emit(step.on_timeout ?? [], `${label}.on_timeout`);
         skipTimeout.to = out.length;
+      } else if ("wait_until" in step) {
+        const w = step.wait_until;
+        const instr = {
+          op: "wait_until" as const, time: w.time, date: w.date, offsetMs: w.offset ? parseSignedDuration(w.offset)! : 0,
+          updatedBy: w.updated_by, cancelledBy: w.cancelled_by, onCancel: 0, label,
+        };
+        out.push(instr);
+        // Waking continues at the next instruction, which jumps over the cancel branch.
+        const skipCancel = { op: "jump" as const, to: 0, label: `${label}.end` };
+        out.push(skipCancel);
+        instr.onCancel = out.length;
+        emit(step.on_cancel ?? [], `${label}.on_cancel`);
+        skipCancel.to = out.length;
       } else if ("branch" in step) {
         const instr = { op: "branch" as const, cases: [] as Array<{ when?: Where; event?: { name: string; where?: Where }; to: number }>, otherwise: 0, label };
         out.push(instr);

@@ -4,7 +4,9 @@
  * deleted in the same commit as its effect and an alarm that fires twice does nothing twice.
  */
 import { now } from "../clock";
-import { matches } from "../conditions";
+import { matches, pick } from "../conditions";
+import { resolveZones } from "../time/contact-zone";
+import { waitUntilDue } from "./wait-until";
 import { parseDuration } from "../duration";
 import { newId } from "../ids";
 import type { CompiledFlow } from "../settings/config";
@@ -34,6 +36,11 @@ export function onEvent(s: Session, e: RunEvent): void {
     if (instr?.op === "wait_for" && instr.event === e.name && matches(instr.where, subject(e))) {
       s.store.clearTimer(`run:${run.id}`);
       advance(s, run.id, instr.onEvent);
+    } else if (instr?.op === "wait_until") {
+      const trigger = JSON.parse(run.trigger) as { name: string };
+      const key = instr.date?.startsWith("properties.") ? instr.date.slice(11) : undefined;
+      if (instr.cancelledBy.includes(e.name)) retime(s, run, "cancel");
+      else if (key && (e.name === trigger.name || instr.updatedBy.includes(e.name)) && key in e.properties) retime(s, run);
     }
   }
   for (const flow of s.config.flows.values()) {
@@ -99,6 +106,19 @@ export function advance(s: Session, runId: string, pc: number): void {
         s.store.setTimer(`run:${run.id}`, now() + instr.timeoutMs, "run", run.id);
         return park(s, run.id, pc, instr.label);
       }
+      case "wait_until": {
+        const due = waitUntilFor(s, run, instr, trigger);
+        if (due === "cancel") {
+          pc = instr.onCancel;
+          continue;
+        }
+        if (due <= now()) {
+          pc++;
+          continue;
+        }
+        s.store.setTimer(`run:${run.id}`, due, "run", run.id);
+        return park(s, run.id, pc, instr.label);
+      }
       case "branch": {
         const context = { traits: JSON.parse(s.contact.traits), stage: s.contact.stage, trigger };
         const hit = instr.cases.find((c) => matches(c.when, context) && (!c.event || eventSince(s, c.event, run.started_seq)));
@@ -133,13 +153,68 @@ export function wake(s: Session, runId: string): void {
   const run = s.store.first<RunRow>("SELECT * FROM runs WHERE id = ? AND status = 'active'", runId);
   if (!run) return;
   const instr = flowOf(s, run.flow_key, run.version)?.program[run.pc];
-  if (instr?.op === "wait") advance(s, run.id, run.pc + 1);
+  if (instr?.op === "wait" || instr?.op === "wait_until") advance(s, run.id, run.pc + 1);
   else if (instr?.op === "wait_for") advance(s, run.id, instr.onTimeout);
 }
 
 /** End every active run of this contact (used on merge hand-over and later on erasure). */
 export function activeRuns(s: Session): RunRow[] {
   return s.store.all<RunRow>("SELECT * FROM runs WHERE status = 'active'");
+}
+
+type WaitUntilInstr = Extract<CompiledFlow["program"][number], { op: "wait_until" }>;
+
+/** The local zone a run's local times are in: the contact's one zone, else the brand's. */
+function contactZone(s: Session): string {
+  const c = s.contact;
+  const where = resolveZones(
+    { timezone: c.timezone, tzSource: c.tz_source, traits: JSON.parse(c.traits), phone: c.phone },
+    s.config.settings.brand.defaultTimeZone,
+    s.config.settings.quietHours,
+  );
+  return where.zones.length === 1 ? where.zones[0]! : s.config.settings.brand.defaultTimeZone;
+}
+
+/** When a run's `wait_until` ends, reading its date from the contact's traits or the run's latest event. */
+function waitUntilFor(s: Session, run: RunRow, instr: WaitUntilInstr, trigger: { name: string; properties: Record<string, unknown> }): number | "cancel" {
+  let value: unknown;
+  if (instr.date?.startsWith("traits.")) value = pick(JSON.parse(s.contact.traits), instr.date.slice(7));
+  else if (instr.date) {
+    const key = instr.date.slice(11);
+    const names = [trigger.name, ...instr.updatedBy];
+    // The newest event of the run that carries the property wins (an appointment moved).
+    const rows = s.store.all<EventRow>(
+      `SELECT * FROM events WHERE seq > ? AND name IN (${names.map(() => "?").join(",")}) ORDER BY seq DESC`,
+      run.started_seq, ...names,
+    );
+    const carrier = rows.map((r) => JSON.parse(r.properties) as Record<string, unknown>).find((p) => key in p);
+    value = pick(carrier ?? trigger.properties, key);
+  }
+  return waitUntilDue(instr, now(), contactZone(s), value);
+}
+
+/** Move a waiting `wait_until` to its new instant, or end it (now due, or cancelled). */
+function retime(s: Session, run: RunRow, force?: "cancel"): void {
+  const flow = flowOf(s, run.flow_key, run.version)!;
+  const instr = flow.program[run.pc] as WaitUntilInstr;
+  const due = force ?? waitUntilFor(s, run, instr, JSON.parse(run.trigger));
+  if (due === "cancel") {
+    s.store.clearTimer(`run:${run.id}`);
+    return advance(s, run.id, instr.onCancel);
+  }
+  if (due <= now()) {
+    s.store.clearTimer(`run:${run.id}`);
+    return advance(s, run.id, run.pc + 1);
+  }
+  s.store.setTimer(`run:${run.id}`, due, "run", run.id);
+}
+
+/** A contact's traits changed: re-time waits that read their date from a trait. */
+export function retimeTraitWaits(s: Session): void {
+  for (const run of activeRuns(s)) {
+    const instr = flowOf(s, run.flow_key, run.version)?.program[run.pc];
+    if (instr?.op === "wait_until" && instr.date?.startsWith("traits.")) retime(s, run);
+  }
 }
 
 function eventSince(s: Session, ev: { name: string; where?: Record<string, unknown> }, seq: number): boolean {

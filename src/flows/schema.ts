@@ -1,7 +1,7 @@
 /** Flow JSON, validated with zod: a trigger, a goal, a re-entry rule and steps. */
 import { z } from "@hono/zod-openapi";
 import { Where } from "../conditions";
-import { Duration } from "../duration";
+import { Duration, SignedDuration } from "../duration";
 import { Job, Purpose } from "../settings/schema";
 
 const EventName = z.string().min(1).max(100);
@@ -24,11 +24,32 @@ const Case = z
   })
   .strict();
 
+/**
+ * Wait for a local time: the next `time` ("10:00"), or a date read from `traits.<name>` or
+ * `properties.<name>` moved by `offset` and, with `time`, set to that local time
+ * ("18:00 the day before appointment_at"). The wait is re-timed when the date changes and ends on
+ * `on_cancel` when it is cleared (or a `cancelled_by` event arrives).
+ */
+const WaitUntil = z
+  .object({
+    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a local time HH:mm").optional(),
+    date: z.string().regex(/^(traits|properties)\.[A-Za-z_][\w.]*$/, "traits.<name> or properties.<name>").optional(),
+    offset: SignedDuration.optional(),
+    /** Events that carry a new value of a `properties.*` date (besides the trigger event's name). */
+    updated_by: z.array(EventName).max(10).default([]),
+    /** Events that end the wait on its `on_cancel` branch. */
+    cancelled_by: z.array(EventName).max(10).default([]),
+  })
+  .strict()
+  .refine((w) => w.time || w.date, { message: "give a time, a date, or both" });
+type WaitUntil = z.infer<typeof WaitUntil>;
+
 /** A step of a flow. Sub-steps run in place and then the flow continues after the step that holds them. */
 export type Step =
   | { wait: string }
   | { wait_for: { event: string; where?: Where; timeout: string }; on_event?: Step[]; on_timeout?: Step[] }
   | { branch: Array<z.infer<typeof Case> & { steps: Step[] }>; otherwise?: Step[] }
+  | { wait_until: WaitUntil; on_cancel?: Step[] }
   | z.infer<typeof SendStep>
   | { set_stage: string }
   | { exit: true };
@@ -50,6 +71,7 @@ export const Step: z.ZodType<Step> = z.lazy(() =>
         otherwise: z.array(Step).optional(),
       })
       .strict(),
+    z.object({ wait_until: WaitUntil, on_cancel: z.array(Step).optional() }).strict(),
     SendStep,
     z.object({ set_stage: z.string().min(1) }).strict(),
     z.object({ exit: z.literal(true) }).strict(),
@@ -128,6 +150,7 @@ export function templatesOf(steps: Step[]): string[] {
     for (const s of list ?? []) {
       if ("send" in s) out.add(s.send.template);
       if ("wait_for" in s) (walk(s.on_event), walk(s.on_timeout));
+      if ("wait_until" in s) walk(s.on_cancel);
       if ("branch" in s) (s.branch.forEach((c) => walk(c.steps)), walk(s.otherwise));
     }
   };
@@ -143,6 +166,7 @@ export function stagesOf(flow: FlowBody): string[] {
     for (const s of list ?? []) {
       if ("set_stage" in s) out.add(s.set_stage);
       if ("wait_for" in s) (walk(s.on_event), walk(s.on_timeout));
+      if ("wait_until" in s) walk(s.on_cancel);
       if ("branch" in s) (s.branch.forEach((c) => walk(c.steps)), walk(s.otherwise));
     }
   };

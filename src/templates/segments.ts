@@ -14,7 +14,7 @@
 // Empty string: GSM-7, 0 units, 1 segment. No vector covers "", and a send of an empty body (if a
 // provider accepts it) still costs one message, so budgeting treats it as one segment.
 
-import { GSM7_BASIC, GSM7_EXTENSION } from "./data/gsm7";
+import { GSM7_BASIC, GSM7_EXTENSION } from "./data/gsm7.ts";
 
 /** The two SMS data codings this module distinguishes. */
 export type SmsEncoding = "GSM-7" | "UCS-2";

@@ -1,0 +1,10 @@
+// CI: src/kit.ts must load and work in plain Node (no Workers runtime, no bundler).
+import assert from "node:assert/strict";
+
+const kit = await import("../src/kit.ts");
+assert.deepEqual(kit.segmentInfo("Hello"), { encoding: "GSM-7", segments: 1, units: 5 });
+assert.deepEqual(kit.segmentInfo("It’s here"), { encoding: "UCS-2", segments: 1, units: 9 });
+assert.equal(kit.zonedToInstant("2026-03-08T02:30", "America/New_York"), "2026-03-08T07:30:00.000Z"); // skipped hour: later instant
+assert.equal(kit.zonedToInstant("2026-11-01T01:30", "America/New_York"), "2026-11-01T05:30:00.000Z"); // repeated hour: earlier instant
+assert.throws(() => kit.zonedToInstant("2026-13-01T00:00", "UTC"), RangeError);
+console.log("kit.ts works in plain Node");
