@@ -13,6 +13,9 @@ for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.kill(sig));
 dev.on("exit", (code) => process.exit(code ?? 0));
 
 await waitFor(base, 120_000);
-await seed(client(base, vars.OWNER_KEY));
+const owner = client(base, vars.OWNER_KEY);
+await seed(owner);
+// Locally, short links point at this Worker.
+await owner("PUT", "/v1/settings/links", { base: `${base}/l` });
 console.log(`\nTidings is running at ${base}  (API docs: ${base}/docs; demo: npm run demo)`);
 console.log(`Owner key: ${vars.OWNER_KEY}   Ingest key: ${vars.INGEST_KEY}\n`);

@@ -4,6 +4,7 @@
  *   HTTP (Segment-style events, API) ─► identity (AliasDO) ─► ContactDO (stage, runs, timers, gate)
  *     ─► send queue ─► gateway consumer ─► gateway (sandbox) ─► result back to the ContactDO
  *   ContactDO ─► records queue ─► D1 (decisions, stage changes, contact projection, messages, runs)
+ *   /l/:code (short links) ─► D1 link ─► 302, then the click ─► ContactDO (`Link Clicked`)
  */
 import { consent } from "./consent/routes";
 import { type ImportChunk, consumeImports, imports } from "./contacts/import";
@@ -14,6 +15,7 @@ import { flows } from "./flows/routes";
 import { consumeDeadLetters, consumeSends, type SendJob } from "./gateway/consumer";
 import { newApp } from "./http/app";
 import { onError, problem } from "./http/problem";
+import { redirects, shortHost } from "./links/routes";
 import { messages } from "./messages/routes";
 import { consumeRecords } from "./records/consumer";
 import type { RecordMessage } from "./records/types";
@@ -28,6 +30,8 @@ export { ContactDO } from "./contacts/contact-do";
 /** The HTTP app. */
 export const app = newApp();
 
+app.use("*", shortHost);
+app.route("/", redirects);
 const limit = bodyLimit({ maxSize: 1024 * 1024, onError: () => problem(413, "Payload too large", "the body is over 1 MiB") });
 // Imports are streamed row by row, so they may be any size; every other body is capped.
 app.use("/v1/*", (c, next) => (c.req.path === "/v1/contacts/import" ? next() : limit(c, next)));

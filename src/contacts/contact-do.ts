@@ -8,6 +8,9 @@ import type { IngestCall } from "../events/schema";
 import type { ImportRecord } from "./import";
 import { absenceElapsed, activeRuns, maxSeq, onEvent, refreshAbsenceTimers, retimeTraitWaits, wake } from "../flows/runner";
 import { composeMessage } from "../templates/compose";
+import { DELIVERY_PREVIEW_MS } from "../links/bots";
+import { rewriteLinks } from "../links/rewrite";
+import { parseDuration } from "../duration";
 import { type CompiledFlow, type Config, getConfig, getFlowVersion, getTemplateVersion } from "../settings/config";
 import { stagesOf } from "../settings/schema";
 import { type ConsentChange, changeConsent, consentSummary, ledger } from "../consent/actions";
@@ -20,9 +23,20 @@ import { type Session, consentMessageKind, createMessage, gateMessage, setStage 
 import { type ContactRow, ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
 import type { Decision } from "../gate/decision";
 
+/** A short link the consumer stores before the message reaches the gateway. */
+export interface PreparedLink {
+  code: string;
+  url: string;
+  messageId: string;
+  contactId: string;
+  templateKey: string;
+  flowKey: string | null;
+  expiresAt: number;
+}
+
 /** What the send consumer gets back when it asks to send a message. */
 export type Prepared =
-  | { action: "send"; messageId: string; to: string; body: string; expiresAt: number; purpose: string; attempt: number }
+  | { action: "send"; messageId: string; to: string; body: string; expiresAt: number; purpose: string; attempt: number; links: PreparedLink[] }
   | { action: "drop"; status: string; reason?: string }
   | { action: "later"; delaySeconds: number }
   | { action: "reconcile"; messageId: string; to: string };
@@ -134,13 +148,22 @@ export class ContactDO extends DurableObject<Env> {
       const decision = gateMessage(s, messageId, "send");
       const system = consentMessageKind(m.template_key);
       if (decision.outcome !== "sent" || (!tpl && !system)) return { action: "drop", status: decision.outcome, reason: decision.reason } as Prepared;
+      // Links are shortened before counting segments: the count is of the text actually sent.
+      const codes: Record<string, string> = m.links ? JSON.parse(m.links) : {};
+      const shorten = (body: string) =>
+        rewriteLinks(body, s.config.settings.links, { campaign: m.flow_key ?? "api", content: m.template_key }, codes);
       const text = system
-        ? { body: consentText(system, s.config.settings.brand.name, s.config.settings.consent), ...segmentInfo(consentText(system, s.config.settings.brand.name, s.config.settings.consent)) }
-        : composeMessage(tpl!, { traits: JSON.parse(s.contact.traits), properties: JSON.parse(m.properties), brand: s.config.settings.brand }, s.config.settings);
+        ? { ...segmentInfo(consentText(system, s.config.settings.brand.name, s.config.settings.consent)), body: consentText(system, s.config.settings.brand.name, s.config.settings.consent), links: [] }
+        : composeMessage(tpl!, { traits: JSON.parse(s.contact.traits), properties: JSON.parse(m.properties), brand: s.config.settings.brand }, s.config.settings, shorten);
       const row = s.store.touchMessage(messageId, {
         status: "dispatching", to: s.contact.phone, body: text.body, segments: text.segments, encoding: text.encoding, attempts: m.attempts + 1,
+        links: JSON.stringify(codes),
       });
-      return { action: "send", messageId, to: row.to!, body: text.body, expiresAt: m.expires_at, purpose: m.purpose, attempt: row.attempts } as Prepared;
+      const ttl = parseDuration(s.config.settings.links.ttl)!;
+      const links = text.links.map((l) => ({
+        code: l.code, url: l.url, messageId, contactId: s.contact.id, templateKey: m.template_key, flowKey: m.flow_key, expiresAt: now() + ttl,
+      }));
+      return { action: "send", messageId, to: row.to!, body: text.body, expiresAt: m.expires_at, purpose: m.purpose, attempt: row.attempts, links } as Prepared;
     });
   }
 
@@ -354,6 +377,35 @@ export class ContactDO extends DurableObject<Env> {
       items: page.map((r) => ({ at: new Date(r.at).toISOString(), kind: r.kind, id: r.id, ...dropNulls(JSON.parse(r.data)) })),
       next: rows.length > limit && last ? btoa(JSON.stringify([last.at, last.rank, last.id])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : null,
     };
+  }
+
+  /**
+   * Someone opened a short link of this contact's message. A person's click becomes the event
+   * `Link Clicked` (flows can trigger, branch or wait on it); previews are only recorded.
+   */
+  async recordClick(hit: { code: string; messageId: string; url: string; at: number; userAgent?: string; previewReason?: string }): Promise<"click" | "preview"> {
+    const c = this.store.contact();
+    if (!c) return "preview";
+    const config = await getConfig(this.env.DB);
+    return this.work(config, c.id, (s) => {
+      const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", hit.messageId);
+      let reason = hit.previewReason;
+      if (!reason && m?.delivered_at && hit.at - m.delivered_at < DELIVERY_PREVIEW_MS) reason = "within_1s_of_delivery";
+      const kind = reason ? "preview" : "click";
+      s.store.record({
+        kind: "click", id: `${hit.code}:${hit.at}:${kind}`, code: hit.code, messageId: hit.messageId, contactId: s.contact.id,
+        flowKey: m?.flow_key ?? null, templateKey: m?.template_key ?? null, click: kind, reason: reason ?? null, userAgent: hit.userAgent ?? null, at: hit.at,
+      });
+      if (kind === "click") {
+        const properties = { url: hit.url, code: hit.code, message_id: hit.messageId, template: m?.template_key ?? null, flow: m?.flow_key ?? null };
+        s.store.run(
+          "INSERT OR IGNORE INTO events (message_id, type, name, properties, at, received_at) VALUES (?, 'track', 'Link Clicked', ?, ?, ?)",
+          `click:${hit.code}:${hit.at}`, JSON.stringify(properties), hit.at, now(),
+        );
+        onEvent(s, { seq: maxSeq(s), name: "Link Clicked", properties, at: hit.at });
+      }
+      return kind;
+    });
   }
 
   /** This contact's id, or the id of the contact it was merged into. */

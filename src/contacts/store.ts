@@ -42,6 +42,8 @@ const MIGRATIONS = [
   // When a message cleared the gate (frequency caps count these), and where the contact's time zone came from.
   `ALTER TABLE messages ADD COLUMN cleared_at INTEGER;
   ALTER TABLE contact ADD COLUMN tz_source TEXT;`,
+  // Short-link codes given to a message's URLs (JSON {url: code}), so a retry keeps its links.
+  `ALTER TABLE messages ADD COLUMN links TEXT;`,
 ];
 
 /** How many events a contact keeps (dedupe, wait_for, count and absence triggers). */
@@ -96,6 +98,7 @@ export interface MessageRow {
   /** JSON: the consent the message relied on. */
   consent: string | null;
   cleared_at: number | null;
+  links: string | null;
 }
 
 /** A run row. */

@@ -203,3 +203,33 @@ export const importChunks = sqliteTable(
   { importId: text("import_id").notNull(), chunk: integer("chunk").notNull() },
   (t) => [primaryKey({ columns: [t.importId, t.chunk] })],
 );
+
+/** Short links: one per message and destination. Written before the message reaches the gateway. */
+export const links = sqliteTable("links", {
+  code: text("code").primaryKey(),
+  messageId: text("message_id").notNull(),
+  contactId: text("contact_id").notNull(),
+  url: text("url").notNull(),
+  templateKey: text("template_key"),
+  flowKey: text("flow_key"),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
+/** Link hits: `click` (a person) or `preview` (a bot, a HEAD request, a fetch right after delivery). */
+export const clicks = sqliteTable(
+  "clicks",
+  {
+    id: text("id").primaryKey(),
+    code: text("code").notNull(),
+    messageId: text("message_id").notNull(),
+    contactId: text("contact_id").notNull(),
+    flowKey: text("flow_key"),
+    templateKey: text("template_key"),
+    kind: text("kind").notNull(),
+    reason: text("reason"),
+    userAgent: text("user_agent"),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("clicks_message").on(t.messageId), index("clicks_flow").on(t.flowKey, t.at)],
+);

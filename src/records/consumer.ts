@@ -75,6 +75,11 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
         ops.push(db.insert(t.conversions).values(row).onConflictDoNothing());
         break;
       }
+      case "click": {
+        const { kind: _k, click, ...row } = r;
+        ops.push(db.insert(t.clicks).values({ ...row, kind: click }).onConflictDoNothing());
+        break;
+      }
       case "ping":
         ops.push(
           db.insert(t.meta).values({ key: "records_ping", value: r.id })

@@ -107,6 +107,21 @@ export interface ConversionRecord {
   at: number;
 }
 
+/** A hit on a short link. */
+export interface ClickRecord {
+  kind: "click";
+  id: string;
+  code: string;
+  messageId: string;
+  contactId: string;
+  flowKey: string | null;
+  templateKey: string | null;
+  click: "click" | "preview";
+  reason: string | null;
+  userAgent: string | null;
+  at: number;
+}
+
 /** A marker that proves every record sent before it was written (used by health checks and tests). */
 export interface PingRecord {
   kind: "ping";
@@ -121,4 +136,5 @@ export type RecordMessage =
   | MessageRecord
   | RunRecord
   | ConversionRecord
+  | ClickRecord
   | PingRecord;

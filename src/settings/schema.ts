@@ -6,6 +6,7 @@ import { z } from "@hono/zod-openapi";
 import { Duration } from "../duration";
 import { CapsSection } from "../caps/settings";
 import { ConsentSection } from "../consent/settings";
+import { LinksSection } from "../links/settings";
 import { QuietHoursSection } from "../time/settings";
 import { RulesSection } from "../rules/settings";
 import { TemplatesSection } from "../templates/settings";
@@ -70,6 +71,7 @@ export const SECTIONS = {
   rules: RulesSection,
   quietHours: QuietHoursSection,
   caps: CapsSection,
+  links: LinksSection,
 } as const;
 
 /** A settings section name. */
