@@ -1,21 +1,32 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+// @ts-expect-error: plain JS module
+import { freePort } from "./test/mocks/provider-mock.mjs";
 
 export default defineConfig(async () => {
   // Read migrations in Node; test/setup.ts applies them inside the Workers runtime.
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  // The Twilio mock (Prism + a recording front, test/global-setup.ts) listens on this loopback port.
+  process.env.TIDINGS_TWILIO_MOCK_PORT ??= String(await freePort());
+  const twilioMock = `http://127.0.0.1:${process.env.TIDINGS_TWILIO_MOCK_PORT}`;
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            TWILIO_API_BASE: twilioMock,
+            TWILIO_MOCK: twilioMock,
+            TWILIO_ACCOUNT_SID: "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            TWILIO_AUTH_TOKEN: "test_twilio_auth_token",
+          },
           // Tests wait for queues; production batches for longer (wrangler.toml).
           queueConsumers: { "tidings-records": { maxBatchTimeout: 0 }, "tidings-send": { maxBatchTimeout: 0 } },
         },
       }),
     ],
-    test: { setupFiles: ["./test/setup.ts"] },
+    test: { setupFiles: ["./test/setup.ts"], globalSetup: ["./test/global-setup.ts"] },
   };
 });

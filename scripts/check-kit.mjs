@@ -7,4 +7,8 @@ assert.deepEqual(kit.segmentInfo("It’s here"), { encoding: "UCS-2", segments: 
 assert.equal(kit.zonedToInstant("2026-03-08T02:30", "America/New_York"), "2026-03-08T07:30:00.000Z"); // skipped hour: later instant
 assert.equal(kit.zonedToInstant("2026-11-01T01:30", "America/New_York"), "2026-11-01T05:30:00.000Z"); // repeated hour: earlier instant
 assert.throws(() => kit.zonedToInstant("2026-13-01T00:00", "UTC"), RangeError);
+// Twilio's documented example (security/signature_validation, api-snippets 3.x).
+const params = { CallSid: "CA1234567890ABCDE", Caller: "+14158675310", Digits: "1234", From: "+14158675310", To: "+18005551212" };
+assert.equal(await kit.verifyTwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params, "GvWf1cFY/Q7PnoempGyD5oXAezc="), true);
+assert.equal(await kit.verifyTwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params, "GvWf1cFY/Q7PnoempGyD5oXAezd="), false);
 console.log("kit.ts works in plain Node");

@@ -13,6 +13,7 @@ import { docsPage } from "./docs";
 import { events } from "./events/routes";
 import { flows } from "./flows/routes";
 import { consumeDeadLetters, consumeSends, type SendJob } from "./gateway/consumer";
+import { providerWebhooks } from "./gateway/webhooks";
 import { newApp } from "./http/app";
 import { onError, problem } from "./http/problem";
 import { redirects, shortHost } from "./links/routes";
@@ -32,6 +33,7 @@ export const app = newApp();
 
 app.use("*", shortHost);
 app.route("/", redirects);
+app.route("/", providerWebhooks);
 const limit = bodyLimit({ maxSize: 1024 * 1024, onError: () => problem(413, "Payload too large", "the body is over 1 MiB") });
 // Imports are streamed row by row, so they may be any size; every other body is capped.
 app.use("/v1/*", (c, next) => (c.req.path === "/v1/contacts/import" ? next() : limit(c, next)));

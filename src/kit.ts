@@ -5,3 +5,4 @@
  */
 export { segmentInfo } from "./templates/segments.ts";
 export { zonedToInstant } from "./time/zoned.ts";
+export { verifyTwilioSignature } from "./gateway/twilio-signature.ts";

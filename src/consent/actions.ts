@@ -91,6 +91,15 @@ export function consentBasis(s: Session, purpose: string): ConsentBasis {
   return { purpose, state: row.state, source: row.source, at: new Date(row.at).toISOString(), ...(row.text ? { text: row.text } : {}) };
 }
 
+/**
+ * STOP: revoke every purpose for the contact's number (`stop`: a later START can restore exactly
+ * what this revoked). `ref` keys the change so a repeated STOP records once.
+ */
+export function stopAll(s: Session, source: string, ref: string): void {
+  const purposes = new Set(["transactional", "marketing", ...s.config.settings.consent.topics, ...ledger(s).map((e) => e.purpose)]);
+  for (const purpose of purposes) changeConsent(s, { purpose, action: "revoke", source, stop: true, dedupeKey: `stop:${ref}:${purpose}` });
+}
+
 /** The consent summary for the D1 projection: state per purpose that has entries. */
 export function consentSummary(s: Session): Record<string, ConsentState> {
   const of = consentOf(s);

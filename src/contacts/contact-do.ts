@@ -13,7 +13,7 @@ import { rewriteLinks } from "../links/rewrite";
 import { parseDuration } from "../duration";
 import { type CompiledFlow, type Config, getConfig, getFlowVersion, getTemplateVersion } from "../settings/config";
 import { stagesOf } from "../settings/schema";
-import { type ConsentChange, changeConsent, consentSummary, ledger } from "../consent/actions";
+import { type ConsentChange, changeConsent, consentSummary, stopAll } from "../consent/actions";
 import { type ConsentState, SOURCE } from "../consent/ledger";
 import { consentMessage as consentText } from "../consent/settings";
 import { applyFlagEvents, flagsOf, setFlag } from "../rules/flags";
@@ -39,7 +39,7 @@ export type Prepared =
   | { action: "send"; messageId: string; to: string; body: string; expiresAt: number; purpose: string; attempt: number; links: PreparedLink[] }
   | { action: "drop"; status: string; reason?: string }
   | { action: "later"; delaySeconds: number }
-  | { action: "reconcile"; messageId: string; to: string };
+  | { action: "reconcile"; messageId: string; to: string; body: string; since: number };
 
 /** How long an attempt may be in flight before its outcome counts as unknown (above any gateway timeout). */
 export const DISPATCH_TIMEOUT_MS = 60_000;
@@ -48,7 +48,7 @@ export const DISPATCH_TIMEOUT_MS = 60_000;
 export type DispatchResult =
   | { ok: true; gateway: string; providerId: string; status: "sent" | "delivered" | "failed"; at: number; errorCode?: string; errorMessage?: string }
   | { ok: false; transient: true; gateway: string; errorCode?: string; errorMessage?: string }
-  | { ok: false; transient: false; gateway: string; errorCode: string; errorMessage: string };
+  | { ok: false; transient: false; gateway: string; errorCode: string; errorMessage: string; effect?: "stopped" | "undeliverable" };
 
 /** A one-off send request (`POST /v1/messages`). */
 export interface OneOff {
@@ -140,7 +140,7 @@ export class ContactDO extends DurableObject<Env> {
     if (m.status === "dispatching" || m.status === "dispatch_unknown") {
       // A previous attempt may have reached the gateway: never a blind resend.
       if (m.status === "dispatching") this.store.touchMessage(messageId, { status: "dispatch_unknown" }), await this.flush();
-      return { action: "reconcile", messageId, to: m.to ?? contact.phone ?? "" };
+      return { action: "reconcile", messageId, to: m.to ?? contact.phone ?? "", body: m.body ?? "", since: m.updated_at };
     }
     if (m.status !== "queued") return { action: "drop", status: m.status, reason: m.reason ?? undefined };
     const tpl = m.template_version == null ? undefined : await getTemplateVersion(this.env.DB, config, m.template_key, m.template_version);
@@ -182,6 +182,13 @@ export class ContactDO extends DurableObject<Env> {
       if (!result.ok) {
         s.store.touchMessage(messageId, { status: "failed", gateway: result.gateway, error_code: result.errorCode, error_message: result.errorMessage });
         noteDelivery(s, m, "failed");
+        // The provider's word about the person or the number outlives this message.
+        if (result.effect === "stopped") stopAll(s, `provider:${result.errorCode}`, `${result.gateway}:${messageId}`);
+        if (result.effect === "undeliverable" && m.to) {
+          s.store.run("UPDATE contact SET undeliverable = ?", m.to);
+          s.contact = s.store.contact()!;
+          s.store.touchContact();
+        }
         return "failed";
       }
       s.store.touchMessage(messageId, {
@@ -191,6 +198,29 @@ export class ContactDO extends DurableObject<Env> {
       });
       if (result.status !== "sent") noteDelivery(s, m, result.status);
       return result.status;
+    });
+  }
+
+  /**
+   * A delivery receipt from the provider. Statuses only move forward (a late `sent` after
+   * `delivered` changes nothing; duplicates change nothing); a final status becomes the event
+   * `Message Delivered` or `Message Failed`. A receipt for an attempt whose answer was lost
+   * settles it.
+   */
+  async recordReceipt(messageId: string, r: { status: "sent" | "delivered" | "undelivered" | "failed"; providerId?: string; errorCode?: string; errorMessage?: string; at: number }): Promise<string> {
+    const c = this.store.contact();
+    if (!c) return "unknown";
+    const config = await getConfig(this.env.DB);
+    return this.work(config, c.id, (s) => {
+      const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+      if (!m) return "unknown";
+      if (RECEIPT_RANK[r.status]! <= (RECEIPT_RANK[m.status] ?? 99)) return m.status;
+      s.store.touchMessage(messageId, {
+        status: r.status, provider_id: m.provider_id ?? r.providerId ?? null, sent_at: m.sent_at ?? r.at,
+        delivered_at: r.status === "delivered" ? r.at : m.delivered_at, error_code: r.errorCode ?? m.error_code, error_message: r.errorMessage ?? m.error_message,
+      });
+      if (r.status !== "sent") noteDelivery(s, m, r.status === "delivered" ? "delivered" : "failed");
+      return r.status;
     });
   }
 
@@ -449,7 +479,7 @@ export class ContactDO extends DurableObject<Env> {
         messageId: e.message_id, type: e.type, event: e.name, properties: JSON.parse(e.properties), at: new Date(e.at).toISOString(),
       })),
       recentDecisions: s.all<{ message_id: string; flow_key: string | null; outcome: string; reason: string; until: number | null; detail: string | null; at: number }>(
-        "SELECT * FROM decisions ORDER BY at DESC LIMIT 20",
+        "SELECT * FROM decisions ORDER BY at DESC, rowid DESC LIMIT 20",
       ).map((d) => ({
         messageId: d.message_id, flow: d.flow_key, outcome: d.outcome, reason: d.reason,
         until: d.until ? new Date(d.until).toISOString() : undefined, detail: d.detail ?? undefined, at: new Date(d.at).toISOString(),
@@ -548,12 +578,16 @@ export class ContactDO extends DurableObject<Env> {
   }
 }
 
+/** JSON objects of any shape (traits, properties): typed loosely because RPC cannot carry `unknown`. */
+// biome-ignore lint: deliberate
+type JsonBag = Record<string, any>;
+
 /** A contact as `GET /v1/contacts/:id` shows it. */
 export interface ContactView {
   id: string;
   phone: string | null;
   timezone: string | null;
-  traits: Record<string, unknown>;
+  traits: JsonBag;
   stage: string | null;
   mergedInto: string | null;
   suppressed: boolean;
@@ -566,7 +600,7 @@ export interface ContactView {
   stageHistory: Array<{ from: string | null; to: string; reason: string; at: string }>;
   timers: Array<{ id: string; kind: string; ref: string; dueAt: string }>;
   runs: Array<{ id: string; flow: string; version: number; status: string; pc: number; startedAt: string }>;
-  recentEvents: Array<{ messageId: string; type: string; event: string | null; properties: Record<string, unknown>; at: string }>;
+  recentEvents: Array<{ messageId: string; type: string; event: string | null; properties: JsonBag; at: string }>;
   recentDecisions: Array<{ messageId: string; flow: string | null; outcome: string; reason: string; until?: string; detail?: string; at: string }>;
 }
 
@@ -607,6 +641,9 @@ function noteDelivery(s: Session, m: MessageRow, status: string): void {
   );
   onEvent(s, { seq: maxSeq(s), name, properties, at: now() });
 }
+
+/** How far along a message is, for receipts: they only move it forward. */
+const RECEIPT_RANK: Record<string, number> = { dispatching: 0, dispatch_unknown: 0, sent: 1, delivered: 2, undelivered: 2, failed: 2 };
 
 /** One entry of a contact's timeline. */
 // Fields vary by kind; typed loosely because RPC's recursive type mapping of JSON values explodes.

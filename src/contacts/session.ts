@@ -92,7 +92,10 @@ export function gateMessage(s: Session, messageId: string, phase: "flow" | "send
     timing: timingInput(s, m, tpl?.tags ?? []),
     now: now(),
     message: { purpose: m.purpose, job: m.job, expiresAt: m.expires_at, tags: tpl?.tags ?? [], consentMessage: consentMessageKind(m.template_key) },
-    contact: { phone: s.contact.phone, suppressed: s.contact.suppressed === 1, stage: s.contact.stage, flags: flagsOf(s) },
+    contact: {
+      phone: s.contact.phone && s.contact.phone !== s.contact.undeliverable ? s.contact.phone : null,
+      suppressed: s.contact.suppressed === 1, stage: s.contact.stage, flags: flagsOf(s),
+    },
     consent: consentOf(s),
     template: tpl,
     rules: s.config.settings.rules.rules,

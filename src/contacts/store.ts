@@ -44,6 +44,8 @@ const MIGRATIONS = [
   ALTER TABLE contact ADD COLUMN tz_source TEXT;`,
   // Short-link codes given to a message's URLs (JSON {url: code}), so a retry keeps its links.
   `ALTER TABLE messages ADD COLUMN links TEXT;`,
+  // A number the provider said cannot receive SMS (21211, 21614): never texted while the contact has it.
+  `ALTER TABLE contact ADD COLUMN undeliverable TEXT;`,
 ];
 
 /** How many events a contact keeps (dedupe, wait_for, count and absence triggers). */
@@ -62,6 +64,7 @@ export interface ContactRow {
   merged_into: string | null;
   suppressed: number;
   tz_source: string | null;
+  undeliverable: string | null;
 }
 
 /** A message row. */

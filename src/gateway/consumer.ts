@@ -61,14 +61,14 @@ export async function consumeSends(batch: MessageBatch<SendJob>, env: Env): Prom
         if (prep.action === "later") return msg.retry({ delaySeconds: prep.delaySeconds });
         if (prep.action === "reconcile") {
           // The last attempt's answer was lost: ask the gateway before anything is sent again.
-          const found = await gateway.reconcile(messageId);
+          const found = await gateway.reconcile({ messageId, to: prep.to, body: prep.body, since: prep.since });
           const status = await contact.recordDispatch(
             messageId,
             found ?? { ok: false, transient: true, gateway: gateway.name, errorMessage: "not found at the gateway; sending again" },
           );
           return status === "queued" ? msg.retry({ delaySeconds: 1 }) : msg.ack();
         }
-        const result = await gateway.send({ messageId, to: prep.to, body: prep.body, expiresAt: prep.expiresAt });
+        const result = await gateway.send({ messageId, contactId: msg.body.contactId, to: prep.to, body: prep.body, expiresAt: prep.expiresAt });
         const status = await contact.recordDispatch(messageId, result);
         if (status === "queued") msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
         else msg.ack();

@@ -2,13 +2,24 @@
 import type { DispatchResult } from "../contacts/contact-do";
 import type { Config } from "../settings/config";
 import { sandbox } from "./sandbox";
+import { twilio } from "./twilio";
 
 /** One SMS to send. */
 export interface OutboundSms {
   messageId: string;
+  contactId: string;
   to: string;
   body: string;
   expiresAt: number;
+}
+
+/** An earlier attempt whose answer was lost. */
+export interface LostAttempt {
+  messageId: string;
+  to: string;
+  body: string;
+  /** When that attempt started. */
+  since: number;
 }
 
 /** A gateway: send, and find out whether an earlier attempt went out (never a blind resend). */
@@ -16,15 +27,18 @@ export interface Gateway {
   name: string;
   send(sms: OutboundSms): Promise<DispatchResult>;
   /** The result of an earlier attempt whose answer was lost, or undefined when it never arrived. */
-  reconcile(messageId: string): Promise<DispatchResult | undefined>;
+  reconcile(attempt: LostAttempt): Promise<DispatchResult | undefined>;
 }
 
-/** The gateway configured for this deployment. */
+/** The gateway configured for this deployment: settings.gateway.use, else the GATEWAY variable. */
 export function gatewayFor(env: Env, config: Config): Gateway {
-  switch (env.GATEWAY) {
+  const name = config.settings.gateway.use ?? env.GATEWAY;
+  switch (name) {
     case "sandbox":
       return sandbox(env, config);
+    case "twilio":
+      return twilio(env, config);
     default:
-      throw new Error(`GATEWAY=${env.GATEWAY} is not available yet; use sandbox`);
+      throw new Error(`GATEWAY=${name} is not available; use sandbox or twilio`);
   }
 }

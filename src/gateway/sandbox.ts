@@ -22,7 +22,7 @@ export function sandbox(env: Env, config: Config): Gateway {
       await env.DB.prepare("INSERT OR IGNORE INTO sandbox_messages (id, \"to\", body, at) VALUES (?, ?, ?, ?)").bind(sms.messageId, sms.to, sms.body, at).run();
       return result(sms.messageId, sms.to, at);
     },
-    async reconcile(messageId) {
+    async reconcile({ messageId }) {
       const row = await env.DB.prepare("SELECT \"to\", at FROM sandbox_messages WHERE id = ?").bind(messageId).first<{ to: string; at: number }>();
       return row ? result(messageId, row.to, row.at) : undefined;
     },

@@ -60,10 +60,24 @@ export const SECTIONS = {
     .strict(),
   gateway: z
     .object({
+      /** Overrides the GATEWAY variable: which gateway sends. */
+      use: z.enum(["sandbox", "twilio"]).optional(),
+      /** The public origin of this Worker, for provider callbacks (status receipts). */
+      publicBaseUrl: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8787"),
       sandbox: z
         .object({ fail: z.array(z.string()).max(100).default([]) })
         .strict()
         .default({ fail: [] }),
+      twilio: z
+        .object({
+          /** The sending number (E.164), or a Messaging Service. */
+          from: z.string().regex(/^\+[1-9]\d{6,14}$/, "an E.164 number").optional(),
+          messagingServiceSid: z.string().regex(/^MG[0-9a-fA-F]{32}$/, "a Messaging Service SID (MG…)").optional(),
+          /** How long to wait for Twilio before the attempt counts as unknown. */
+          timeoutMs: z.number().int().min(500).max(30_000).default(10_000),
+        })
+        .strict()
+        .default({ timeoutMs: 10_000 }),
     })
     .strict(),
   templates: TemplatesSection,

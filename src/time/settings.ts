@@ -42,12 +42,20 @@ export function widenings(key: string, rule: z.infer<typeof Rule>): string[] {
     if (!within(rule.window, legal.window)) problems.push(`${key}: window ${rule.window.start}-${rule.window.end} is wider than the legal ${legal.window.start}-${legal.window.end}`);
     if (legal.noSundays && !rule.noSundays && rule.byWeekday?.sun !== null) problems.push(`${key}: Sundays are closed by law`);
     if (legal.noPublicHolidays && !rule.noPublicHolidays) problems.push(`${key}: public holidays are closed by law`);
+    // Another calendar (or one we do not have) would reopen the law's holidays.
+    if (legal.noPublicHolidays && (rule.holidayCalendar ?? key) !== (legal.holidayCalendar ?? key)) {
+      problems.push(`${key}: the holiday calendar is set by law (${legal.holidayCalendar ?? key})`);
+    }
     for (const [day, w] of Object.entries(legal.byWeekday ?? {})) {
       const mine = rule.byWeekday?.[day as keyof typeof rule.byWeekday];
       if (w === null && mine !== null) problems.push(`${key}: ${day} is closed by law`);
       else if (w && mine && !within(mine, w)) problems.push(`${key}: ${day} ${mine.start}-${mine.end} is wider than the legal ${w.start}-${w.end}`);
       else if (w && mine === undefined && !within(rule.window, w)) problems.push(`${key}: ${day} needs a window within ${w.start}-${w.end}`);
     }
+  }
+  // Where no law sets a window, a brand rule still may not open the night: same bounds as the default window.
+  if (!legalRules(key).length && !(rule.window.start >= "08:00" && rule.window.end <= "21:00")) {
+    problems.push(`${key}: a window must lie within 08:00-21:00`);
   }
   return problems;
 }
@@ -62,8 +70,8 @@ export const QuietHoursSection = z
     /** Rules by jurisdiction (ISO 3166: US, US-FL, FR); seeded from the reference, narrow only. */
     jurisdictions: z.record(z.string().regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, "an ISO 3166 code such as US, US-FL or FR"), Rule)
       .default(DEFAULT_QUIET_HOURS.jurisdictions as never),
-    /** Purposes that may be sent at any hour (transactional by default). */
-    exempt: z.array(z.string()).default(["transactional"]),
+    /** Purposes that may be sent at any hour (transactional by default; never marketing: quiet-hour laws are about marketing). */
+    exempt: z.array(z.string().refine((p) => p !== "marketing", "marketing can never be exempt from quiet hours")).default(["transactional"]),
   })
   .strict()
   .superRefine((s, ctx) => {

@@ -1,0 +1,59 @@
+/**
+ * `POST /webhooks/twilio/status`: Twilio's delivery receipts. Verified with X-Twilio-Signature over
+ * the public URL Twilio called and every posted parameter (400 when the header is missing, 403 when
+ * it is wrong); the message and contact ids travel in the callback URL we gave Twilio.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../http/app";
+import { problem } from "../http/problem";
+import { now } from "../clock";
+import { getConfig } from "../settings/config";
+import { verifyTwilioSignature } from "./twilio-signature";
+import { fromTwilioStatus } from "./twilio";
+
+/** Provider webhooks (authenticated by signature, not by API key). */
+export const providerWebhooks = new Hono<AppEnv>();
+
+/** The POSTed form as Twilio's signature sees it: every parameter, repeated ones as lists. */
+async function formParams(req: Request): Promise<Record<string, string | string[]>> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(await req.text())) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+/** Verify a Twilio webhook; a problem response when it fails. */
+export async function verifiedTwilio(c: import("hono").Context<AppEnv>): Promise<{ params: Record<string, string | string[]> } | Response> {
+  const signature = c.req.header("x-twilio-signature");
+  if (!signature) return problem(400, "Missing signature", "X-Twilio-Signature is required");
+  const params = await formParams(c.req.raw);
+  // Twilio signs the URL it called: our public base plus this path and query (never the internal URL).
+  const { publicBaseUrl } = (await getConfig(c.env.DB)).settings.gateway;
+  const url = new URL(c.req.url);
+  const publicUrl = new URL(url.pathname + url.search, publicBaseUrl).toString();
+  if (!(await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, publicUrl, params, signature))) {
+    return problem(403, "Invalid signature", "X-Twilio-Signature does not match this request");
+  }
+  return { params };
+}
+
+providerWebhooks.post("/webhooks/twilio/status", async (c) => {
+  const v = await verifiedTwilio(c);
+  if (v instanceof Response) return v;
+  const one = (k: string) => {
+    const x = v.params[k];
+    return Array.isArray(x) ? x[0] : x;
+  };
+  const messageId = c.req.query("m");
+  const contactId = c.req.query("c");
+  const status = one("MessageStatus") ?? one("SmsStatus");
+  if (!messageId || !contactId || !/^c_[0-9a-z]{20}$/.test(contactId) || !status) {
+    return problem(400, "Invalid request", "the callback needs m and c in its URL and MessageStatus in its body");
+  }
+  await c.env.CONTACT.getByName(contactId).recordReceipt(messageId, {
+    status: fromTwilioStatus(status), providerId: one("MessageSid") ?? one("SmsSid"), errorCode: one("ErrorCode"), at: now(),
+  });
+  return c.body(null, 204);
+});

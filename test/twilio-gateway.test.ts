@@ -1,0 +1,219 @@
+// Twilio, called exactly as the real API expects: requests go to Prism serving the official OpenAPI
+// (through a recording front, test/mocks/provider-mock.mjs); failures Prism cannot give are
+// programmed. Receipts are signed like Twilio signs them.
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { advanceClock, now } from "../src/clock";
+import { twilioSignature } from "../src/gateway/twilio-signature";
+import worker from "../src/index";
+import { api, flushRecords, phone } from "./helpers";
+
+const MOCK = (env as unknown as { TWILIO_MOCK: string }).TWILIO_MOCK;
+const SID = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const PUBLIC = "https://tidings.example";
+
+const program = (...answers: unknown[]) => fetch(`${MOCK}/__program`, { method: "POST", body: JSON.stringify(answers) });
+const captured = async (to: string) =>
+  ((await (await fetch(`${MOCK}/__captured`)).json()) as any[]).filter((r) => r.form?.To === to || r.query?.To === to);
+
+beforeAll(async () => {
+  await api("PUT", "/v1/settings/gateway", { use: "twilio", publicBaseUrl: PUBLIC, twilio: { from: "+14155550100", timeoutMs: 500 } });
+  await api("PUT", "/v1/templates/notice", { body: "Your order has shipped.", job: "transactional", purpose: "transactional" });
+  await api("PUT", "/v1/settings/caps", { rules: [] });
+});
+beforeEach(async () => {
+  await fetch(`${MOCK}/__reset`, { method: "POST" });
+});
+
+/** A one-off send through Twilio; returns its ids. */
+async function send(to = phone()) {
+  const r = await api("POST", "/v1/messages", { to, template: "notice", expires_in: "PT2H" });
+  expect(r.status).toBe(202);
+  return { to, ...(r.body as { messageId: string; contactId: string }) };
+}
+
+/** Deliver a send job ourselves (a queue redelivery). */
+async function deliver(job: { contactId: string; messageId: string }) {
+  const batch = createMessageBatch("tidings-send", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 2, body: job }]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch as never, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+async function message(contactId: string, messageId: string) {
+  await flushRecords();
+  return (await api("GET", `/v1/messages?contact=${contactId}`)).body.messages.find((m: any) => m.id === messageId);
+}
+
+async function settled(contactId: string, messageId: string, status: string) {
+  await vi.waitFor(async () => expect((await message(contactId, messageId))?.status).toBe(status), { timeout: 10_000, interval: 50 });
+  return message(contactId, messageId);
+}
+
+describe("requests valid to the official spec", () => {
+  it("sends To, From, Body, StatusCallback and ValidityPeriod, form-encoded with Basic auth", async () => {
+    const s = await send();
+    const m = await settled(s.contactId, s.messageId, "sent");
+    expect(m.providerId).toMatch(/^SM[0-9a-f]{32}$/); // Prism answered with the spec's example
+    const [req] = await captured(s.to);
+    expect(req.method).toBe("POST");
+    expect(req.path).toBe(`/2010-04-01/Accounts/${SID}/Messages.json`);
+    expect(req.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(atob(req.headers.authorization.replace("Basic ", ""))).toBe(`${SID}:test_twilio_auth_token`);
+    expect(req.form).toEqual({
+      To: s.to,
+      From: "+14155550100",
+      Body: "Your order has shipped.",
+      StatusCallback: `${PUBLIC}/webhooks/twilio/status?m=${s.messageId}&c=${s.contactId}`,
+      ValidityPeriod: "7200", // expires_in PT2H
+    });
+  });
+
+  it("is what Prism checks: a request the real API would reject is rejected", async () => {
+    const res = await fetch(`${MOCK}/2010-04-01/Accounts/${SID}/Messages.json`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${SID}:x`)}` },
+      body: new URLSearchParams({ Body: "no recipient" }),
+    });
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(await res.json())).toContain("required property 'To'");
+  });
+});
+
+describe("failures", () => {
+  for (const [name, answer] of [
+    ["429", { status: 429, body: { code: 20429, message: "Too Many Requests", status: 429 } }],
+    ["500", { status: 500, body: { message: "Internal error" } }],
+  ] as const) {
+    it(`retries a ${name} and sends once`, async () => {
+      await program(answer);
+      const s = await send();
+      await vi.waitFor(async () => expect(await captured(s.to)).toHaveLength(1));
+      await settled(s.contactId, s.messageId, "queued"); // back in line, not failed
+      await deliver(s);
+      await settled(s.contactId, s.messageId, "sent");
+      expect((await captured(s.to)).filter((r) => r.method === "POST")).toHaveLength(2);
+    });
+  }
+
+  it("stops the contact for every purpose on 21610, with the provider as provenance", async () => {
+    await program({ status: 400, body: { code: 21610, message: "Attempt to send to unsubscribed recipient", status: 400 } });
+    const s = await send();
+    const m = await settled(s.contactId, s.messageId, "failed");
+    expect([m.errorCode, m.errorMessage]).toEqual(["21610", "Attempt to send to unsubscribed recipient"]);
+    const view = (await api("GET", `/v1/contacts/${s.contactId}`)).body;
+    expect(view.consent).toMatchObject({ transactional: "stopped", marketing: "stopped" });
+    expect(view.consentHistory.every((h: any) => h.source === "provider:21610" && h.stop)).toBe(true);
+    const again = await api("POST", "/v1/messages", { to: s.to, template: "notice" });
+    expect(again.body.decision.reason).toBe("stopped");
+  });
+
+  it("marks the number undeliverable on 21211 and 21614", async () => {
+    for (const code of [21211, 21614]) {
+      await program({ status: 400, body: { code, message: "Invalid 'To' Phone Number", status: 400 } });
+      const s = await send();
+      await settled(s.contactId, s.messageId, "failed");
+      const again = await api("POST", "/v1/messages", { to: s.to, template: "notice" });
+      expect(again.body.decision.reason).toBe("invalid_phone");
+    }
+  });
+
+  it("fails other 4xx with Twilio's code and text, without retrying", async () => {
+    await program({ status: 400, body: { code: 21408, message: "Permission to send an SMS has not been enabled for the region", status: 400 } });
+    const s = await send();
+    const m = await settled(s.contactId, s.messageId, "failed");
+    expect([m.errorCode, m.errorMessage]).toEqual(["21408", "Permission to send an SMS has not been enabled for the region"]);
+    expect(await captured(s.to)).toHaveLength(1);
+  });
+});
+
+describe("never a blind resend", () => {
+  it("reconciles a timed-out attempt that reached Twilio, and does not send again", async () => {
+    await program({ delayMs: 1500, status: 201, body: { sid: "SM11111111111111111111111111111111", status: "queued" } });
+    const s = await send();
+    await vi.waitFor(async () => expect(await captured(s.to)).toHaveLength(1));
+    await new Promise((r) => setTimeout(r, 700)); // past the 500 ms timeout
+    // A redelivery right away finds the attempt still in flight and waits.
+    expect((await deliver(s)).retryMessages).toHaveLength(1);
+    advanceClock(61_000);
+    await program({ status: 200, body: { messages: [{ sid: "SM11111111111111111111111111111111", body: "Your order has shipped.", status: "sent", date_created: new Date(now()).toUTCString() }] } });
+    expect((await deliver(s)).explicitAcks).toHaveLength(1);
+    const m = await settled(s.contactId, s.messageId, "sent");
+    expect(m.providerId).toBe("SM11111111111111111111111111111111");
+    const requests = await captured(s.to);
+    expect(requests.map((r) => r.method)).toEqual(["POST", "GET"]);
+  });
+
+  it("sends again only after the lookup shows the attempt never arrived", async () => {
+    await program({ delayMs: 1500, status: 201, body: { sid: "SM2", status: "queued" } });
+    const s = await send();
+    await vi.waitFor(async () => expect(await captured(s.to)).toHaveLength(1));
+    await new Promise((r) => setTimeout(r, 700));
+    advanceClock(61_000);
+    await program({ status: 200, body: { messages: [] } });
+    expect((await deliver(s)).retryMessages).toHaveLength(1); // not found: back in line
+    await deliver(s);
+    await settled(s.contactId, s.messageId, "sent");
+    expect((await captured(s.to)).map((r) => r.method)).toEqual(["POST", "GET", "POST"]);
+  });
+});
+
+describe("delivery receipts", () => {
+  async function receipt(s: { contactId: string; messageId: string }, params: Record<string, string>, opts: { sign?: string | null; url?: string } = {}) {
+    const path = `/webhooks/twilio/status?m=${s.messageId}&c=${s.contactId}`;
+    const signature = opts.sign === undefined ? await twilioSignature("test_twilio_auth_token", opts.url ?? `${PUBLIC}${path}`, params) : opts.sign;
+    const res = await exports.default.fetch(`http://internal.test${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", ...(signature === null ? {} : { "x-twilio-signature": signature }) },
+      body: new URLSearchParams(params),
+    });
+    return res.status;
+  }
+
+  it("checks the signature: valid, invalid, missing, with and without the default port", async () => {
+    const s = await send();
+    await settled(s.contactId, s.messageId, "sent");
+    const params = { MessageSid: "SMx", MessageStatus: "sent", AccountSid: SID };
+    expect(await receipt(s, params, { sign: null })).toBe(400);
+    expect(await receipt(s, params, { sign: "bm90IGEgc2lnbmF0dXJl" })).toBe(403);
+    expect(await receipt(s, { ...params, MessageStatus: "delivered" }, { sign: await twilioSignature("test_twilio_auth_token", `${PUBLIC}/webhooks/twilio/status?m=${s.messageId}&c=${s.contactId}`, params) })).toBe(403); // tampered
+    expect(await receipt(s, params)).toBe(204);
+    expect(await receipt(s, params, { url: `https://tidings.example:443/webhooks/twilio/status?m=${s.messageId}&c=${s.contactId}` })).toBe(204);
+  });
+
+  it("moves status forward only; duplicates and late receipts change nothing; the final one reaches flows", async () => {
+    const s = await send();
+    await settled(s.contactId, s.messageId, "sent");
+    const base = { MessageSid: "SMx", AccountSid: SID };
+    expect(await receipt(s, { ...base, MessageStatus: "delivered" })).toBe(204);
+    expect(await receipt(s, { ...base, MessageStatus: "delivered" })).toBe(204);
+    expect(await receipt(s, { ...base, MessageStatus: "sent" })).toBe(204);
+    expect(await receipt(s, { ...base, MessageStatus: "undelivered", ErrorCode: "30003" })).toBe(204);
+    const m = await message(s.contactId, s.messageId);
+    expect(m.status).toBe("delivered");
+    const events = (await api("GET", `/v1/contacts/${s.contactId}`)).body.recentEvents.filter((e: any) => e.event === "Message Delivered");
+    expect(events).toHaveLength(1);
+  });
+
+  it("stores Twilio's error code on a failed delivery", async () => {
+    const s = await send();
+    await settled(s.contactId, s.messageId, "sent");
+    expect(await receipt(s, { MessageSid: "SMy", AccountSid: SID, MessageStatus: "undelivered", ErrorCode: "30003" })).toBe(204);
+    const m = await message(s.contactId, s.messageId);
+    expect([m.status, m.errorCode]).toEqual(["undelivered", "30003"]);
+    const events = (await api("GET", `/v1/contacts/${s.contactId}`)).body.recentEvents.map((e: any) => e.event);
+    expect(events).toContain("Message Failed");
+  });
+
+  it("computes Twilio's documented example signatures (repeated parameters sorted)", async () => {
+    const params = { CallSid: "CA1234567890ABCDE", Caller: "+14158675310", Digits: "1234", From: "+14158675310", To: "+18005551212" };
+    expect(await twilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params)).toBe("GvWf1cFY/Q7PnoempGyD5oXAezc=");
+    const older = { ...params, Caller: "+14158675309", From: "+14158675309" };
+    expect(await twilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", older)).toBe("RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+    // A repeated parameter contributes each distinct value in order: the same as writing them sorted.
+    const a = await twilioSignature("t", "https://x.example/h", { Media: ["b", "a", "b"] });
+    const b = await twilioSignature("t", "https://x.example/h", { Media: ["a", "b"] });
+    expect(a).toBe(b);
+  });
+});
