@@ -9,10 +9,10 @@ export const SOURCE = /^(form|keyword|api|import|shopify|provider:[A-Za-z0-9_-]{
 /** A ledger entry. */
 export interface ConsentEntry {
   purpose: string;
-  /** What the entry did. */
-  action: "grant" | "confirm" | "revoke";
-  /** The purpose's state after it. */
-  state: "granted" | "pending" | "revoked";
+  /** What the entry did (`restore`: START undoing a STOP). */
+  action: "grant" | "confirm" | "revoke" | "restore";
+  /** The purpose's state after it (`restored`: back to no explicit consent, e.g. implied). */
+  state: "granted" | "pending" | "revoked" | "restored";
   source: string;
   phone: string | null;
   /** True for a revocation of everything (STOP and its equivalents). */
@@ -27,7 +27,7 @@ export type ConsentState = "granted" | "pending" | "revoked" | "stopped" | "impl
 export function consentState(entries: readonly ConsentEntry[], purpose: string, phone: string | null, implied: readonly string[]): ConsentState {
   let last: ConsentEntry | undefined;
   for (const e of entries) if (e.purpose === purpose && e.phone === phone) last = e;
-  if (!last) return implied.includes(purpose) ? "implied" : "none";
+  if (!last || last.state === "restored") return implied.includes(purpose) ? "implied" : "none";
   if (last.state === "revoked") return last.stop ? "stopped" : "revoked";
   return last.state;
 }

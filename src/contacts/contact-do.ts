@@ -6,6 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { now } from "../clock";
 import type { IngestCall } from "../events/schema";
 import type { ImportRecord } from "./import";
+import { type InboundSms, type ReceiveResult, receive } from "../conversation/inbound";
 import { absenceElapsed, activeRuns, maxSeq, onEvent, refreshAbsenceTimers, retimeTraitWaits, wake } from "../flows/runner";
 import { composeMessage } from "../templates/compose";
 import { DELIVERY_PREVIEW_MS } from "../links/bots";
@@ -436,6 +437,12 @@ export class ContactDO extends DurableObject<Env> {
       }
       return kind;
     });
+  }
+
+  /** A reply from this contact: keywords, `SMS Received` for flows, and the text to answer with. */
+  async receive(contactId: string, sms: InboundSms): Promise<ReceiveResult> {
+    const config = await getConfig(this.env.DB);
+    return this.work(config, contactId, (s) => receive(s, sms));
   }
 
   /** This contact's id, or the id of the contact it was merged into. */

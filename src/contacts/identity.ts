@@ -13,6 +13,7 @@
  */
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { newId } from "../ids";
+import { isSuppressed } from "../suppression/hash";
 
 /** Alias kinds a contact reference may use. */
 export const ALIAS_KINDS = ["user", "anon", "phone", "shopify"] as const;
@@ -97,4 +98,17 @@ export async function claimPhone(env: Env, contactId: string, phone: string): Pr
   const previous = await alias(env, `phone:${phone}`).claim(contactId);
   if (previous && previous !== contactId) await env.CONTACT.getByName(previous).releasePhone(phone);
   return previous !== contactId;
+}
+
+/**
+ * The contact that owns `phone`, or a new contact that takes it (an unknown number texting in, a
+ * one-off send to a new number). The suppression list is read only when the number is newly claimed.
+ */
+export async function contactForPhone(env: Env, phone: string, configVersion?: number): Promise<string> {
+  const existing = await lookupAlias(env, `phone:${phone}`);
+  if (existing) return existing;
+  const contactId = await aliasOrCreate(env, `phone:${phone}`);
+  const phoneSuppressed = (await claimPhone(env, contactId, phone)) ? await isSuppressed(env, phone) : undefined;
+  await env.CONTACT.getByName(contactId).ingest(contactId, { type: "identify", messageId: `phone:${phone}`, properties: {}, traits: {}, phone, phoneSuppressed }, configVersion);
+  return contactId;
 }

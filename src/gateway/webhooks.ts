@@ -8,6 +8,7 @@ import type { AppEnv } from "../http/app";
 import { problem } from "../http/problem";
 import { now } from "../clock";
 import { getConfig } from "../settings/config";
+import { contactForPhone, toE164 } from "../contacts/identity";
 import { verifyTwilioSignature } from "./twilio-signature";
 import { fromTwilioStatus } from "./twilio";
 
@@ -56,4 +57,30 @@ providerWebhooks.post("/webhooks/twilio/status", async (c) => {
     status: fromTwilioStatus(status), providerId: one("MessageSid") ?? one("SmsSid"), errorCode: one("ErrorCode"), at: now(),
   });
   return c.body(null, 204);
+});
+
+const twiml = (reply?: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><Response>${reply ? `<Message>${reply.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")}</Message>` : ""}</Response>`;
+
+/**
+ * `POST /webhooks/twilio/inbound`: a reply from a person. It reaches the contact that owns the
+ * number (an unknown number becomes a new contact); the answer is TwiML, empty or with one reply.
+ */
+providerWebhooks.post("/webhooks/twilio/inbound", async (c) => {
+  const v = await verifiedTwilio(c);
+  if (v instanceof Response) return v;
+  const one = (k: string) => {
+    const x = v.params[k];
+    return Array.isArray(x) ? x[0] : x;
+  };
+  const from = toE164(one("From") ?? "");
+  const sid = one("MessageSid") ?? one("SmsSid");
+  if (!from || !sid) return problem(400, "Invalid request", "an inbound message needs From (a phone number) and MessageSid");
+  const answered = one("OptOutType")?.toLowerCase();
+  const contactId = await contactForPhone(c.env, from);
+  const r = await c.env.CONTACT.getByName(contactId).receive(contactId, {
+    provider: "twilio", providerId: sid, from, to: one("To") ?? "", body: one("Body") ?? "",
+    providerAnswered: answered === "stop" || answered === "start" || answered === "help" ? answered : undefined,
+  });
+  return c.body(twiml(r.reply), 200, { "content-type": "text/xml" });
 });

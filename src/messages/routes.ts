@@ -2,8 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { and, desc, eq, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
-import { aliasOrCreate, claimPhone, resolveRef, toE164 } from "../contacts/identity";
-import { isSuppressed } from "../suppression/hash";
+import { contactForPhone, resolveRef, toE164 } from "../contacts/identity";
 import { messages as messagesTable } from "../db/schema";
 import { Duration, parseDuration } from "../duration";
 import { PROBLEMS, newApp, route } from "../http/app";
@@ -62,9 +61,7 @@ messages.openapi(
     if (body.to) {
       const phone = toE164(body.to);
       if (!phone) return badFields([{ field: "to", message: "not a valid phone number (use E.164, e.g. +14155550100)" }]);
-      contactId = await aliasOrCreate(c.env, `phone:${phone}`);
-      const phoneSuppressed = (await claimPhone(c.env, contactId, phone)) ? await isSuppressed(c.env, phone) : undefined;
-      await c.env.CONTACT.getByName(contactId).ingest(contactId, { type: "identify", messageId: `phone:${phone}`, properties: {}, traits: {}, phone, phoneSuppressed }, config.version);
+      contactId = await contactForPhone(c.env, phone, config.version);
     } else {
       contactId = await resolveRef(c.env, body.contact!);
       if (!contactId || !(await c.env.CONTACT.getByName(contactId).view())) return problem(404, "Contact not found", `no contact for ${body.contact}`);

@@ -6,6 +6,7 @@ import { z } from "@hono/zod-openapi";
 import { Duration } from "../duration";
 import { CapsSection } from "../caps/settings";
 import { ConsentSection } from "../consent/settings";
+import { KeywordsSection } from "../conversation/settings";
 import { LinksSection } from "../links/settings";
 import { QuietHoursSection } from "../time/settings";
 import { RulesSection } from "../rules/settings";
@@ -86,6 +87,7 @@ export const SECTIONS = {
   quietHours: QuietHoursSection,
   caps: CapsSection,
   links: LinksSection,
+  keywords: KeywordsSection,
 } as const;
 
 /** A settings section name. */

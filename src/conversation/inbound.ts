@@ -1,0 +1,115 @@
+/**
+ * A reply from a person, inside their ContactDO's transaction: recorded once per provider message,
+ * keywords applied (STOP, START, HELP, YES, revocations in other words), the event `SMS Received`
+ * handed to flows, and at most one reply text returned for the provider to send back.
+ */
+import { now } from "../clock";
+import { changeConsent, consentOf, stopAll } from "../consent/actions";
+import { type Session } from "../contacts/session";
+import { onEvent, maxSeq } from "../flows/runner";
+import { newId } from "../ids";
+import { setFlag } from "../rules/flags";
+import { type ReplyKind, classifyReply } from "./keywords";
+
+/** An inbound SMS as a provider delivered it. */
+export interface InboundSms {
+  provider: string;
+  /** The provider's id for the message (dedupe key). */
+  providerId: string;
+  from: string;
+  to: string;
+  body: string;
+  /** The keyword the provider already answered itself (Twilio's OptOutType), if any. */
+  providerAnswered?: "stop" | "start" | "help";
+}
+
+/** What happened with a reply. */
+export interface ReceiveResult {
+  kind: ReplyKind;
+  duplicate: boolean;
+  /** The text to send back, if any (one per opt-out; none when the provider answered). */
+  reply?: string;
+}
+
+const HELP_EVERY_MS = 24 * 3600_000;
+
+/** Record one inbound SMS and act on it. */
+export function receive(s: Session, sms: InboundSms): ReceiveResult {
+  const messageId = `sms:${sms.provider}:${sms.providerId}`;
+  if (s.store.first("SELECT 1 FROM events WHERE message_id = ?", messageId)) return { kind: "message", duplicate: true };
+  const settings = s.config.settings.keywords;
+  let kind = classifyReply(sms.body, settings);
+  const at = now();
+  const text = (t: string) => t.replaceAll("{brand}", s.config.settings.brand.name).replaceAll("{support}", s.config.settings.brand.support);
+  const stopped = () => consentOf(s)("transactional") === "stopped";
+  let reply: string | undefined;
+
+  if (kind === "yes") {
+    const pending = s.store.all<{ purpose: string }>("SELECT DISTINCT purpose FROM consent").map((r) => r.purpose).filter((p) => consentOf(s)(p) === "pending");
+    if (pending.length) for (const purpose of pending) changeConsent(s, { purpose, action: "confirm", source: "keyword", dedupeKey: `${messageId}:${purpose}` });
+    else if (stopped()) kind = "start"; // YES from a stopped contact means START
+    else kind = "message"; // an ordinary "yes" is a reply for routing
+  }
+  if (kind === "stop" || kind === "revocation") {
+    const already = stopped();
+    stopAll(s, kind === "stop" ? "keyword" : "keyword:reasonable_means", messageId);
+    // Revocations in other words are honoured at once and flagged for a person to review.
+    if (kind === "revocation") setFlag(s, "revocation_review", true, "keyword");
+    if (!already && sms.providerAnswered !== "stop") reply = text(settings.replies.stop);
+  } else if (kind === "start") {
+    if (restoreLastStop(s, messageId) && sms.providerAnswered !== "start") reply = text(settings.replies.start);
+  } else if (kind === "help" && sms.providerAnswered !== "help") {
+    const last = s.store.first<{ at: number }>("SELECT at FROM seen WHERE key = 'help_reply'")?.at;
+    if (last === undefined || at - last >= HELP_EVERY_MS) {
+      s.store.run("INSERT INTO seen (key, at) VALUES ('help_reply', ?) ON CONFLICT(key) DO UPDATE SET at = excluded.at", at);
+      reply = text(settings.replies.help);
+    }
+  }
+
+  const properties = { body: sms.body, from: sms.from, to: sms.to, provider: sms.provider, provider_id: sms.providerId, keyword: kind };
+  s.store.run(
+    "INSERT INTO events (message_id, type, name, properties, at, received_at) VALUES (?, 'track', 'SMS Received', ?, ?, ?)",
+    messageId, JSON.stringify(properties), at, at,
+  );
+  onEvent(s, { seq: maxSeq(s), name: "SMS Received", properties, at });
+  if (reply) recordReply(s, sms, reply);
+  return { kind, duplicate: false, reply };
+}
+
+/**
+ * START: undo exactly what the last STOP revoked. Each purpose goes back to its state before that
+ * STOP (granted stays granted, implied becomes implied again); one re-granted since is left alone.
+ */
+export function restoreLastStop(s: Session, ref: string): boolean {
+  const last = s.store.first<{ id: string; purpose: string }>("SELECT id, purpose FROM consent WHERE stop = 1 ORDER BY seq DESC LIMIT 1");
+  if (!last || consentOf(s)(last.purpose) !== "stopped") return false;
+  const group = last.id.slice(0, last.id.length - last.purpose.length); // "stop:<ref>:"
+  const revoked = s.store.all<{ seq: number; purpose: string; phone: string | null }>(
+    "SELECT seq, purpose, phone FROM consent WHERE stop = 1 AND substr(id, 1, ?) = ?", group.length, group,
+  );
+  for (const r of revoked) {
+    if (consentOf(s)(r.purpose) !== "stopped") continue;
+    const before = s.store.first<{ state: string }>(
+      "SELECT state FROM consent WHERE purpose = ? AND phone IS ? AND seq < ? ORDER BY seq DESC LIMIT 1", r.purpose, r.phone, r.seq,
+    );
+    const state = before?.state === "granted" || before?.state === "pending" ? before.state : "restored";
+    s.store.run(
+      "INSERT OR IGNORE INTO consent (id, purpose, action, state, source, phone, text, proof, stop, at, recorded_at) VALUES (?, ?, 'restore', ?, 'keyword', ?, NULL, NULL, 0, ?, ?)",
+      `start:${ref}:${r.purpose}`, r.purpose, state, r.phone, now(), now(),
+    );
+  }
+  s.store.touchContact();
+  return true;
+}
+
+/** The reply goes back in the provider's answer (TwiML); it is recorded as a sent message for the timeline. */
+function recordReply(s: Session, sms: InboundSms, body: string): void {
+  const id = newId("m");
+  const t = now();
+  s.store.run(
+    `INSERT INTO messages (id, idem_key, template_key, purpose, job, stage, properties, expires_at, status, body, "to", gateway, created_at, sent_at, updated_at)
+     VALUES (?, ?, 'system:keyword_reply', 'transactional', 'service', ?, '{}', ?, 'sent', ?, ?, ?, ?, ?, ?)`,
+    id, `reply:${sms.provider}:${sms.providerId}`, s.contact.stage, t, body, sms.from, `${sms.provider}:reply`, t, t, t,
+  );
+  s.store.touchMessage(id, {});
+}
