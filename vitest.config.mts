@@ -23,7 +23,7 @@ export default defineConfig(async () => {
             TWILIO_AUTH_TOKEN: "test_twilio_auth_token",
           },
           // Tests wait for queues; production batches for longer (wrangler.toml).
-          queueConsumers: { "tidings-records": { maxBatchTimeout: 0 }, "tidings-send": { maxBatchTimeout: 0 } },
+          queueConsumers: { "tidings-records": { maxBatchTimeout: 0 }, "tidings-send": { maxBatchTimeout: 0 }, "tidings-notify": { maxBatchTimeout: 0 } },
         },
       }),
     ],

@@ -18,6 +18,8 @@ import { newApp } from "./http/app";
 import { onError, problem } from "./http/problem";
 import { redirects, shortHost } from "./links/routes";
 import { messages } from "./messages/routes";
+import { type NotifyJob, consumeNotifications } from "./tasks/notify";
+import { tasks } from "./tasks/routes";
 import { consumeRecords } from "./records/consumer";
 import type { RecordMessage } from "./records/types";
 import { settings } from "./settings/routes";
@@ -46,6 +48,7 @@ app.route("/v1", templates);
 app.route("/v1", settings);
 app.route("/v1", consent);
 app.route("/v1", suppressions);
+app.route("/v1", tasks);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 const info = { title: "Tidings", version: "0.1.0", description: "Lifecycle SMS: the right message for each contact's stage, with consent, quiet hours and caps." };
@@ -61,6 +64,7 @@ export default {
     if (batch.queue.startsWith("tidings-records")) return consumeRecords(batch as MessageBatch<RecordMessage>, env);
     if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch as MessageBatch<SendJob>, env);
     if (batch.queue.startsWith("tidings-import")) return consumeImports(batch as MessageBatch<ImportChunk>, env);
+    if (batch.queue.startsWith("tidings-notify")) return consumeNotifications(batch as MessageBatch<NotifyJob>, env);
     return consumeSends(batch as MessageBatch<SendJob>, env);
   },
 } satisfies ExportedHandler<Env>;

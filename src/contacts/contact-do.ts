@@ -6,6 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { now } from "../clock";
 import type { IngestCall } from "../events/schema";
 import type { ImportRecord } from "./import";
+import { type TaskRow, moveTask, slaElapsed } from "../tasks/tasks";
 import { type InboundSms, type ReceiveResult, receive } from "../conversation/inbound";
 import { absenceElapsed, activeRuns, maxSeq, onEvent, refreshAbsenceTimers, retimeTraitWaits, wake } from "../flows/runner";
 import { composeMessage } from "../templates/compose";
@@ -445,6 +446,13 @@ export class ContactDO extends DurableObject<Env> {
     return this.work(config, contactId, (s) => receive(s, sms));
   }
 
+  /** Acknowledge or close one of this contact's tasks. */
+  async moveTask(contactId: string, id: string, to: "acknowledged" | "done"): Promise<TaskRow | undefined> {
+    if (!this.store.contact()) return undefined;
+    const config = await getConfig(this.env.DB);
+    return this.work(config, contactId, (s) => moveTask(s, id, to));
+  }
+
   /** This contact's id, or the id of the contact it was merged into. */
   async resolve(): Promise<string | undefined> {
     const c = this.store.contact();
@@ -509,6 +517,7 @@ export class ContactDO extends DurableObject<Env> {
             if (t.kind === "run") wake(s, t.ref);
             else if (t.kind === "send") gateMessage(s, t.ref, "timer");
             else if (t.kind === "absence") absenceElapsed(s, t.ref);
+            else if (t.kind === "sla") slaElapsed(s, t.ref);
           }
         });
       } else await this.flush();
@@ -555,8 +564,10 @@ export class ContactDO extends DurableObject<Env> {
         if (!rows.length) return;
         const sends = rows.filter((r) => r.queue === "send").map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const }));
         const records = rows.filter((r) => r.queue === "records").map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const }));
+        const notes = rows.filter((r) => r.queue === "notify").map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const }));
         try {
           if (records.length) await this.env.RECORDS_QUEUE.sendBatch(records);
+          if (notes.length) await this.env.NOTIFY_QUEUE.sendBatch(notes);
           if (sends.length) await this.env.SEND_QUEUE.sendBatch(sends);
         } catch (err) {
           console.error("outbox flush failed; the alarm retries", err);

@@ -9,7 +9,7 @@ import type { RecordMessage } from "../records/types";
  * The ContactDO's schema, as migrations: a stored contact runs only the ones it has not run yet,
  * so a new column or table reaches existing contacts when they next wake.
  */
-const MIGRATIONS = [
+export const MIGRATIONS = [
   `CREATE TABLE contact (id TEXT PRIMARY KEY, phone TEXT, timezone TEXT, traits TEXT NOT NULL DEFAULT '{}', stage TEXT,
     stage_at INTEGER, created_at INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0, merged_into TEXT,
     suppressed INTEGER NOT NULL DEFAULT 0);
@@ -46,7 +46,48 @@ const MIGRATIONS = [
   `ALTER TABLE messages ADD COLUMN links TEXT;`,
   // A number the provider said cannot receive SMS (21211, 21614): never texted while the contact has it.
   `ALTER TABLE contact ADD COLUMN undeliverable TEXT;`,
+  // Tasks for the contact's owner (high-intent replies, flow route steps), each with an SLA timer.
+  `CREATE TABLE tasks (id TEXT PRIMARY KEY, intent TEXT NOT NULL, owner TEXT, reply TEXT, source TEXT NOT NULL, stage TEXT,
+    state TEXT NOT NULL, sla_due_at INTEGER NOT NULL, created_at INTEGER NOT NULL, acked_at INTEGER, done_at INTEGER,
+    breached_at INTEGER, rev INTEGER NOT NULL DEFAULT 0);`,
 ];
+
+/**
+ * The schema a brand-new contact gets in one go: the result of every migration above, with no
+ * per-contact indexes (each table holds a handful of rows, up to the event log's 1,000). Creating a
+ * contact is the hot path of ingestion, and each DDL statement costs; test/contact-schema.test.ts
+ * checks this equals the migrations.
+ */
+export const FRESH = `
+  CREATE TABLE contact (id TEXT PRIMARY KEY, phone TEXT, timezone TEXT, traits TEXT NOT NULL DEFAULT '{}', stage TEXT,
+    stage_at INTEGER, created_at INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0, merged_into TEXT,
+    suppressed INTEGER NOT NULL DEFAULT 0, tz_source TEXT, undeliverable TEXT);
+  CREATE TABLE stage_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, from_stage TEXT,
+    to_stage TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
+  CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+    name TEXT, properties TEXT NOT NULL, at INTEGER NOT NULL, received_at INTEGER NOT NULL);
+  CREATE TABLE runs (id TEXT PRIMARY KEY, flow_key TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL,
+    pc INTEGER NOT NULL, started_at INTEGER NOT NULL, started_seq INTEGER NOT NULL, ended_at INTEGER, trigger TEXT NOT NULL,
+    rev INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE timers (id TEXT PRIMARY KEY, due_at INTEGER NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL);
+  CREATE TABLE messages (id TEXT PRIMARY KEY, idem_key TEXT UNIQUE, fingerprint TEXT, run_id TEXT, flow_key TEXT,
+    step TEXT, template_key TEXT NOT NULL, template_version INTEGER, purpose TEXT NOT NULL, job TEXT NOT NULL, stage TEXT,
+    properties TEXT NOT NULL, expires_at INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, body TEXT, segments INTEGER,
+    encoding TEXT, "to" TEXT, gateway TEXT, provider_id TEXT, error_code TEXT, error_message TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL, sent_at INTEGER, delivered_at INTEGER, updated_at INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0,
+    consent TEXT, cleared_at INTEGER, links TEXT);
+  CREATE TABLE decisions (id TEXT PRIMARY KEY, message_id TEXT, flow_key TEXT, outcome TEXT NOT NULL,
+    reason TEXT NOT NULL, until INTEGER, detail TEXT, at INTEGER NOT NULL);
+  CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, body TEXT NOT NULL);
+  CREATE TABLE seen (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+  CREATE TABLE consent (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, purpose TEXT NOT NULL,
+    action TEXT NOT NULL, state TEXT NOT NULL, source TEXT NOT NULL, phone TEXT, text TEXT, proof TEXT,
+    stop INTEGER NOT NULL DEFAULT 0, at INTEGER NOT NULL, recorded_at INTEGER NOT NULL);
+  CREATE TABLE flags (name TEXT PRIMARY KEY, source TEXT NOT NULL, at INTEGER NOT NULL);
+  CREATE TABLE tasks (id TEXT PRIMARY KEY, intent TEXT NOT NULL, owner TEXT, reply TEXT, source TEXT NOT NULL, stage TEXT,
+    state TEXT NOT NULL, sla_due_at INTEGER NOT NULL, created_at INTEGER NOT NULL, acked_at INTEGER, done_at INTEGER,
+    breached_at INTEGER, rev INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE _schema (version INTEGER NOT NULL);`;
 
 /** How many events a contact keeps (dedupe, wait_for, count and absence triggers). */
 export const EVENT_LOG_LIMIT = 1000;
@@ -133,15 +174,23 @@ export interface EventRow {
 export interface TimerRow {
   id: string;
   due_at: number;
-  kind: "run" | "send" | "absence";
+  kind: "run" | "send" | "absence" | "sla";
   ref: string;
 }
 
 /** Typed access to one contact's tables. */
 export class ContactStore {
   constructor(readonly sql: SqlStorage) {
+    const tables = new Set(sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name as string));
+    if (!tables.has("contact")) {
+      // A new contact: the whole current schema at once.
+      sql.exec(FRESH);
+      sql.exec("INSERT INTO _schema (version) VALUES (?)", MIGRATIONS.length);
+      return;
+    }
     sql.exec("CREATE TABLE IF NOT EXISTS _schema (version INTEGER NOT NULL)");
-    const done = (sql.exec("SELECT max(version) AS v FROM _schema").one().v as number | null) ?? 0;
+    // A contact stored before versions were kept has the first migration's tables.
+    const done = (sql.exec("SELECT max(version) AS v FROM _schema").one().v as number | null) ?? 1;
     MIGRATIONS.slice(done).forEach((m, i) => {
       sql.exec(m);
       sql.exec("INSERT INTO _schema (version) VALUES (?)", done + i + 1);

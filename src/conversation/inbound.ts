@@ -9,6 +9,8 @@ import { type Session } from "../contacts/session";
 import { onEvent, maxSeq } from "../flows/runner";
 import { newId } from "../ids";
 import { setFlag } from "../rules/flags";
+import { intentOf } from "../tasks/settings";
+import { createTask } from "../tasks/tasks";
 import { type ReplyKind, classifyReply } from "./keywords";
 
 /** An inbound SMS as a provider delivered it. */
@@ -66,7 +68,11 @@ export function receive(s: Session, sms: InboundSms): ReceiveResult {
     }
   }
 
-  const properties = { body: sms.body, from: sms.from, to: sms.to, provider: sms.provider, provider_id: sms.providerId, keyword: kind };
+  // An ordinary reply is routed: its intent, and a task for the owner when it is high-intent.
+  const routing = s.config.settings.routing;
+  const intent = kind === "message" ? intentOf(sms.body, routing) : undefined;
+  if (intent && routing.highIntent.includes(intent)) createTask(s, { intent, reply: sms.body, source: "reply" });
+  const properties = { body: sms.body, from: sms.from, to: sms.to, provider: sms.provider, provider_id: sms.providerId, keyword: kind, ...(intent ? { intent } : {}) };
   s.store.run(
     "INSERT INTO events (message_id, type, name, properties, at, received_at) VALUES (?, 'track', 'SMS Received', ?, ?, ?)",
     messageId, JSON.stringify(properties), at, at,

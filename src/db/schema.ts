@@ -233,3 +233,25 @@ export const clicks = sqliteTable(
   },
   (t) => [index("clicks_message").on(t.messageId), index("clicks_flow").on(t.flowKey, t.at)],
 );
+
+/** Tasks for owners, projected from the ContactDO (rev guards against stale batches). */
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    id: text("id").primaryKey(),
+    contactId: text("contact_id").notNull(),
+    intent: text("intent").notNull(),
+    owner: text("owner"),
+    reply: text("reply"),
+    source: text("source").notNull(),
+    stage: text("stage"),
+    state: text("state").notNull(),
+    slaDueAt: integer("sla_due_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+    ackedAt: integer("acked_at"),
+    doneAt: integer("done_at"),
+    breachedAt: integer("breached_at"),
+    rev: integer("rev").notNull(),
+  },
+  (t) => [index("tasks_owner").on(t.owner, t.state, t.slaDueAt)],
+);

@@ -23,6 +23,7 @@ export type Instr =
   | { op: "branch"; cases: Array<{ when?: Where; event?: { name: string; where?: Where }; to: number }>; otherwise: number; label: string }
   | { op: "send"; template: string; purpose?: string; job?: string; expiresIn?: number; label: string }
   | { op: "set_stage"; stage: string; label: string }
+  | { op: "route"; intent: string; label: string }
   | { op: "exit"; label: string }
   | { op: "jump"; to: number; label: string }
   | { op: "end"; label: string };
@@ -39,6 +40,7 @@ export function compile(steps: Step[]): Instr[] {
         out.push({ op: "send", template, purpose, job, expiresIn: expires_in ? parseDuration(expires_in) : undefined, label });
       } else if ("set_stage" in step) out.push({ op: "set_stage", stage: step.set_stage, label });
       else if ("exit" in step) out.push({ op: "exit", label });
+      else if ("route" in step) out.push({ op: "route", intent: step.route.intent, label });
       else if ("wait_for" in step) {
         const instr = { op: "wait_for" as const, ...step.wait_for, timeoutMs: parseDuration(step.wait_for.timeout)!, onEvent: 0, onTimeout: 0, label };
         out.push(instr);

@@ -7,6 +7,7 @@ import { now } from "../clock";
 import { matches, pick } from "../conditions";
 import { resolveZones } from "../time/contact-zone";
 import { waitUntilDue } from "./wait-until";
+import { createTask } from "../tasks/tasks";
 import { parseDuration } from "../duration";
 import { newId } from "../ids";
 import type { CompiledFlow } from "../settings/config";
@@ -130,6 +131,10 @@ export function advance(s: Session, runId: string, pc: number): void {
           idemKey: `run:${run.id}:${pc}`, runId: run.id, flowKey: flow.key, step: instr.label, template: instr.template,
           purpose: instr.purpose ?? flow.purpose, job: instr.job ?? flow.job, expiresInMs: instr.expiresIn, properties: trigger.properties,
         });
+        pc++;
+        continue;
+      case "route":
+        createTask(s, { intent: instr.intent, source: `flow:${flow.key}` });
         pc++;
         continue;
       case "set_stage":

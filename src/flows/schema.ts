@@ -52,6 +52,7 @@ export type Step =
   | { wait_until: WaitUntil; on_cancel?: Step[] }
   | z.infer<typeof SendStep>
   | { set_stage: string }
+  | { route: { intent: string } }
   | { exit: true };
 
 /** zod schema of a step. */
@@ -74,6 +75,8 @@ export const Step: z.ZodType<Step> = z.lazy(() =>
     z.object({ wait_until: WaitUntil, on_cancel: z.array(Step).optional() }).strict(),
     SendStep,
     z.object({ set_stage: z.string().min(1) }).strict(),
+    /** Create a task for the contact's owner (e.g. after a click on the pricing link). */
+    z.object({ route: z.object({ intent: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "an intent in snake_case") }).strict() }).strict(),
     z.object({ exit: z.literal(true) }).strict(),
   ]),
 ).openapi("Step") as unknown as z.ZodType<Step>;

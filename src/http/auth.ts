@@ -13,6 +13,7 @@ export const PERMISSIONS = [
   "contacts:write",
   "templates:write",
   "flows:write",
+  "tasks:write",
   "settings:write",
   "keys:manage",
 ] as const;
@@ -23,7 +24,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ROLES = {
   owner: [...PERMISSIONS],
   editor: ["read", "templates:write", "flows:write", "settings:write"],
-  sender: ["read", "messages:send", "contacts:write"],
+  sender: ["read", "messages:send", "contacts:write", "tasks:write"],
   analyst: ["read"],
   ingest: ["events:write"],
 } as const satisfies Record<string, readonly Permission[]>;

@@ -80,6 +80,12 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
         ops.push(db.insert(t.clicks).values({ ...row, kind: click }).onConflictDoNothing());
         break;
       }
+      case "task": {
+        const { kind: _k, ...row } = r;
+        const { id: _id, contactId: _c, createdAt: _cr, ...changes } = row;
+        ops.push(db.insert(t.tasks).values(row).onConflictDoUpdate({ target: t.tasks.id, set: changes, setWhere: sql`excluded.rev > ${t.tasks.rev}` }));
+        break;
+      }
       case "ping":
         ops.push(
           db.insert(t.meta).values({ key: "records_ping", value: r.id })

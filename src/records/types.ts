@@ -122,6 +122,25 @@ export interface ClickRecord {
   at: number;
 }
 
+/** A task for an owner at a revision. */
+export interface TaskRecord {
+  kind: "task";
+  id: string;
+  rev: number;
+  contactId: string;
+  intent: string;
+  owner: string | null;
+  reply: string | null;
+  source: string;
+  stage: string | null;
+  state: string;
+  slaDueAt: number;
+  createdAt: number;
+  ackedAt: number | null;
+  doneAt: number | null;
+  breachedAt: number | null;
+}
+
 /** A marker that proves every record sent before it was written (used by health checks and tests). */
 export interface PingRecord {
   kind: "ping";
@@ -137,4 +156,5 @@ export type RecordMessage =
   | RunRecord
   | ConversionRecord
   | ClickRecord
+  | TaskRecord
   | PingRecord;

@@ -6,6 +6,7 @@ import { z } from "@hono/zod-openapi";
 import { Duration } from "../duration";
 import { CapsSection } from "../caps/settings";
 import { ConsentSection } from "../consent/settings";
+import { RoutingSection } from "../tasks/settings";
 import { KeywordsSection } from "../conversation/settings";
 import { LinksSection } from "../links/settings";
 import { QuietHoursSection } from "../time/settings";
@@ -88,6 +89,7 @@ export const SECTIONS = {
   caps: CapsSection,
   links: LinksSection,
   keywords: KeywordsSection,
+  routing: RoutingSection,
 } as const;
 
 /** A settings section name. */

@@ -64,6 +64,11 @@ export async function startProviderMock(port, spec, root) {
     const form = req.headers["content-type"]?.includes("form") ? Object.fromEntries(new URLSearchParams(body)) : undefined;
     const json = req.headers["content-type"]?.includes("json") && body ? JSON.parse(body) : undefined;
     captured.push({ method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, form, json, body, at: Date.now() });
+    // Paths under /hooks/ stand for a brand's own webhook receivers: recorded and answered 200.
+    if (url.pathname.startsWith("/hooks/")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      return res.end("{}");
+    }
     const next = program.shift();
     if (next) {
       if (next.delayMs) await new Promise((r) => setTimeout(r, next.delayMs));
