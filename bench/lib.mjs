@@ -1,0 +1,286 @@
+// Helpers for the benchmarks in bench/: starting and stopping `wrangler dev` servers, waiting for
+// them to go quiet, driving them with autocannon, and small numeric and concurrency utilities.
+// Plain Node (>= 22) with no dependencies beyond autocannon, which is a devDependency.
+import { spawn } from "node:child_process";
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+
+/** The repository this file belongs to (its wrangler is the one the benchmarks run). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Print one progress line to stderr (stdout is reserved for the result line). */
+export function log(...parts) {
+  process.stderr.write(`[bench] ${parts.join(" ")}\n`);
+}
+
+/** Resolve after `ms` milliseconds. */
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Parse a dotenv-style file (`KEY="value"` lines, `#` comments) into an object. */
+export function readDotEnv(file) {
+  const out = {};
+  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!m) continue;
+    let v = m[2];
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
+    out[m[1]] = v;
+  }
+  return out;
+}
+
+/**
+ * Copy a Worker project's top-level entries (except `skip`) from `from` into `to`, and symlink
+ * `node_modules` when it has one. Returns `to`. Running `wrangler dev` on such a snapshot pins the
+ * code for the whole run (its file watcher never sees later edits) and writes nothing (such as
+ * `.wrangler/tmp`) into the source tree.
+ */
+export function snapshotProject(from, to, skip = []) {
+  const never = new Set(["node_modules", ".git", ".wrangler", ...skip]);
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from)) {
+    if (!never.has(entry)) cpSync(path.join(from, entry), path.join(to, entry), { recursive: true });
+  }
+  if (existsSync(path.join(from, "node_modules"))) symlinkSync(path.join(from, "node_modules"), path.join(to, "node_modules"), "dir");
+  return to;
+}
+
+/** Every server started by `startServer` and not yet stopped, so exit handlers can kill them. */
+const live = new Set();
+
+/** Run the repo's wrangler CLI in `cwd` with the current Node and wait for it; rejects on failure. */
+export function runWrangler(cwd, args, logFile) {
+  return new Promise((resolve, reject) => {
+    const fd = openSync(logFile, "a");
+    const child = spawn(process.execPath, [wranglerBin(), ...args], {
+      cwd,
+      stdio: ["ignore", fd, fd],
+      env: wranglerEnv(),
+    });
+    closeSync(fd);
+    child.on("error", reject);
+    child.on("exit", (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`wrangler ${args.join(" ")} exited with ${code ?? signal}; see ${logFile}`)),
+    );
+  });
+}
+
+/** Path of the repo's own wrangler entry point (so the version in package-lock.json is used). */
+function wranglerBin() {
+  const bin = path.join(repoRoot, "node_modules", "wrangler", "bin", "wrangler.js");
+  if (!existsSync(bin)) throw new Error(`wrangler not found at ${bin}; run npm install first`);
+  return bin;
+}
+
+/** Environment for wrangler children: no telemetry, no interactive prompts. */
+function wranglerEnv() {
+  return { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1", FORCE_COLOR: "0" };
+}
+
+/**
+ * Start `wrangler dev` in `cwd` in its own process group (so the whole tree, workerd included, can
+ * be killed at once), logging to `logFile`. Returns a handle for `waitUntilUp` and `stopServer`.
+ */
+export function startServer({ name, cwd, args, logFile, port }) {
+  const fd = openSync(logFile, "a");
+  const child = spawn(process.execPath, [wranglerBin(), "dev", ...args], {
+    cwd,
+    detached: true, // new process group: kill(-pid) reaches wrangler, its node child and workerd
+    stdio: ["ignore", fd, fd],
+    env: wranglerEnv(),
+  });
+  closeSync(fd);
+  const server = { name, child, pgid: child.pid, port, logFile, exited: false, url: `http://127.0.0.1:${port}` };
+  child.on("exit", () => (server.exited = true));
+  child.on("error", () => (server.exited = true));
+  live.add(server);
+  return server;
+}
+
+/** Poll `server.url` until it answers any HTTP status; throws if it exits or `timeoutMs` passes. */
+export async function waitUntilUp(server, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.exited) throw new Error(`${server.name} exited during start-up; see ${server.logFile}\n${tail(server.logFile)}`);
+    try {
+      const res = await fetch(server.url + "/", { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      return;
+    } catch {
+      await sleep(250);
+    }
+  }
+  throw new Error(`${server.name} did not answer on ${server.url} within ${timeoutMs} ms; see ${server.logFile}\n${tail(server.logFile)}`);
+}
+
+/** The last `n` lines of a log file (for error messages). */
+export function tail(file, n = 25) {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-n).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** Send `signal` to a server's whole process group, ignoring groups that are already gone. */
+function signalGroup(server, signal) {
+  try {
+    process.kill(-server.pgid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/** Whether any process of the group `pgid` is still alive. */
+function groupAlive(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stop a server: SIGTERM to its process group, then SIGKILL whatever is left after `graceMs`. */
+export async function stopServer(server, graceMs = 3_000) {
+  if (!live.has(server)) return;
+  signalGroup(server, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (groupAlive(server.pgid) && Date.now() < deadline) await sleep(100);
+  signalGroup(server, "SIGKILL");
+  live.delete(server);
+}
+
+/** Stop every server still running (gracefully, in parallel). */
+export async function stopAll() {
+  await Promise.all([...live].map((s) => stopServer(s)));
+}
+
+/** Kill every live server's group at once, synchronously (safe inside an `exit` handler). */
+export function killAllSync() {
+  for (const s of live) signalGroup(s, "SIGKILL");
+  live.clear();
+}
+
+/** CPU seconds used so far by the servers' process groups (Linux /proc; NaN elsewhere). */
+export function serversCpuSeconds(servers) {
+  return existsSync("/proc/self/stat") ? groupsCpuSeconds(servers.map((s) => s.pgid)) : NaN;
+}
+
+/** Total CPU seconds used so far by the processes in the given process groups (Linux /proc). */
+function groupsCpuSeconds(pgids) {
+  const want = new Set(pgids);
+  let ticks = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after "(comm) ": state ppid pgrp ... utime(14) stime(15), counted from 1.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (want.has(Number(f[2]))) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+/**
+ * Wait until the servers' process groups are idle (under `maxCores` of CPU for `quietMs`), so work
+ * one server deferred (queue consumers, D1 writes) does not land in the other's measurement. A
+ * trickle below `maxCores` (Tidings' records consumer draining for ~10 s at ~0.08 cores) is let go.
+ * Returns the milliseconds waited. Without /proc it just sleeps `fallbackMs`.
+ */
+export async function settle(servers, { maxCores = 0.25, quietMs = 750, stepMs = 250, maxMs = 20_000, fallbackMs = 2_000 } = {}) {
+  const t0 = Date.now();
+  if (!existsSync("/proc/self/stat")) {
+    await sleep(fallbackMs);
+    return Date.now() - t0;
+  }
+  const pgids = servers.map((s) => s.pgid);
+  let last = groupsCpuSeconds(pgids);
+  let quietFor = 0;
+  while (Date.now() - t0 < maxMs) {
+    await sleep(stepMs);
+    const now = groupsCpuSeconds(pgids);
+    quietFor = (now - last) / (stepMs / 1000) <= maxCores ? quietFor + stepMs : 0;
+    last = now;
+    if (quietFor >= quietMs) break;
+  }
+  return Date.now() - t0;
+}
+
+/** Value at percentile `p` (0–100) of an ascending array, nearest-rank. */
+export function percentile(sorted, p) {
+  if (!sorted.length) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+/** Run `fn` over `items` with at most `limit` calls in flight; resolves when all are done. */
+export async function mapLimit(items, limit, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * One autocannon round: exactly `amount` POSTs to `url + path`, the body of request i being
+ * `bodyOf(i)`. Returns wall seconds (start to last answer), 2xx count, failures (non-2xx, connection errors, timeouts),
+ * a few failure samples, the indexes acknowledged with 2xx, and every response's latency in ms.
+ */
+export async function loadRound({ url, path: reqPath, headers, amount, connections, bodyOf, timeoutSec = 30 }) {
+  let issued = 0;
+  let lastAt;
+  const acked = [];
+  const latencies = [];
+  const samples = [];
+  const request = {
+    method: "POST",
+    path: reqPath,
+    headers: { "content-type": "application/json", ...headers },
+    // Called once per request sent: give it the next index and remember which one it was.
+    setupRequest: (req, context) => {
+      const i = issued++;
+      context.i = i;
+      return { ...req, body: bodyOf(i) };
+    },
+    // With pipelining 1, the context still holds the index of the request this answers.
+    onResponse: (status, body, context) => {
+      lastAt = process.hrtime.bigint();
+      if (status >= 200 && status < 300) acked.push(context.i);
+      else if (samples.length < 5) samples.push(`HTTP ${status}: ${String(body).slice(0, 200)}`);
+    },
+  };
+  const t0 = process.hrtime.bigint();
+  const instance = autocannon({ url, amount, connections, pipelining: 1, timeout: timeoutSec, requests: [request] });
+  instance.on("response", (_client, _status, _bytes, ms) => latencies.push(ms));
+  instance.on("reqError", (err) => samples.length < 5 && samples.push(`error: ${err?.message ?? err}`));
+  const result = await instance;
+  // Up to the last answer: autocannon itself only notices the end on its next 1 s tick.
+  const seconds = Number((lastAt ?? process.hrtime.bigint()) - t0) / 1e9;
+  const failures = result.non2xx + result.errors; // `errors` already includes timeouts
+  return { seconds, ok: acked.length, issued, failures, samples, acked, latencies, result };
+}
