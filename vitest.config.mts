@@ -10,6 +10,8 @@ export default defineConfig(async () => {
   // The Twilio mock (Prism + a recording front, test/global-setup.ts) listens on this loopback port.
   process.env.TIDINGS_TWILIO_MOCK_PORT ??= String(await freePort());
   const twilioMock = `http://127.0.0.1:${process.env.TIDINGS_TWILIO_MOCK_PORT}`;
+  process.env.TIDINGS_SMSAPI_MOCK_PORT ??= String(await freePort());
+  const smsapiMock = `http://127.0.0.1:${process.env.TIDINGS_SMSAPI_MOCK_PORT}`;
   return {
     plugins: [
       cloudflareTest({
@@ -21,6 +23,10 @@ export default defineConfig(async () => {
             TWILIO_MOCK: twilioMock,
             TWILIO_ACCOUNT_SID: "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
             TWILIO_AUTH_TOKEN: "test_twilio_auth_token",
+            SMSAPI_API_BASE: smsapiMock,
+            SMSAPI_MOCK: smsapiMock,
+            SMSAPI_TOKEN: "test_smsapi_token",
+            SMSAPI_CALLBACK_SECRET: "test_smsapi_callback_secret",
           },
           // Tests wait for queues; production batches for longer (wrangler.toml).
           queueConsumers: { "tidings-records": { maxBatchTimeout: 0 }, "tidings-send": { maxBatchTimeout: 0 }, "tidings-notify": { maxBatchTimeout: 0 } },

@@ -6,6 +6,12 @@ import { startProviderMock } from "./mocks/provider-mock.mjs";
 export default async function setup() {
   const root = path.resolve(import.meta.dirname, "..");
   const spec = path.resolve(root, "../shared/reference/twilio/twilio_api_v2010.json");
-  const stop = await startProviderMock(Number(process.env.TIDINGS_TWILIO_MOCK_PORT), spec, root);
-  return stop;
+  const smsapiSpec = path.resolve(root, "../shared/reference/smsapi/smsapi_sms_do_subset.fixed.openapi.json");
+  const stops = await Promise.all([
+    startProviderMock(Number(process.env.TIDINGS_TWILIO_MOCK_PORT), spec, root),
+    startProviderMock(Number(process.env.TIDINGS_SMSAPI_MOCK_PORT), smsapiSpec, root),
+  ]);
+  return async () => {
+    await Promise.all(stops.map((stop) => stop()));
+  };
 }

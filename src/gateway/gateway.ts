@@ -2,6 +2,7 @@
 import type { DispatchResult } from "../contacts/contact-do";
 import type { Config } from "../settings/config";
 import { sandbox } from "./sandbox";
+import { smsapi } from "./smsapi";
 import { twilio } from "./twilio";
 
 /** One SMS to send. */
@@ -38,7 +39,9 @@ export function gatewayFor(env: Env, config: Config): Gateway {
       return sandbox(env, config);
     case "twilio":
       return twilio(env, config);
+    case "smsapi":
+      return smsapi(env, config);
     default:
-      throw new Error(`GATEWAY=${name} is not available; use sandbox or twilio`);
+      throw new Error(`GATEWAY=${name} is not available; use sandbox, twilio or smsapi`);
   }
 }

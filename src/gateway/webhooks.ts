@@ -11,6 +11,7 @@ import { getConfig } from "../settings/config";
 import { contactForPhone, toE164 } from "../contacts/identity";
 import { verifyTwilioSignature } from "./twilio-signature";
 import { fromTwilioStatus } from "./twilio";
+import { fromSmsapiStatus } from "./smsapi";
 
 /** Provider webhooks (authenticated by signature, not by API key). */
 export const providerWebhooks = new Hono<AppEnv>();
@@ -83,4 +84,39 @@ providerWebhooks.post("/webhooks/twilio/inbound", async (c) => {
     providerAnswered: answered === "stop" || answered === "start" || answered === "help" ? answered : undefined,
   });
   return c.body(twiml(r.reply), 200, { "content-type": "text/xml" });
+});
+
+/**
+ * `GET /webhooks/smsapi/status`: SMSAPI's delivery reports, up to 5 per request as comma-separated
+ * `MsgId`/`status` (and `idx`) values, protected by the secret in the URL we gave SMSAPI. The answer
+ * is a plain `OK` once recorded (anything else makes SMSAPI try again).
+ */
+providerWebhooks.get("/webhooks/smsapi/status", async (c) => {
+  if (c.req.query("secret") !== c.env.SMSAPI_CALLBACK_SECRET) return problem(403, "Invalid secret", "the callback URL's secret does not match");
+  const list = (k: string) => (c.req.query(k) ?? "").split(",").map((x) => x.trim());
+  const ids = list("MsgId");
+  const statuses = list("status");
+  const idxs = list("idx");
+  if (!ids[0] || ids.length !== statuses.length || ids.length > 5) return problem(400, "Invalid request", "MsgId and status must list the same number (1 to 5) of reports");
+  for (let i = 0; i < ids.length; i++) {
+    const status = fromSmsapiStatus(statuses[i]!);
+    if (!status) continue;
+    // Our ids travel in the notify_url (one message) or as idx; otherwise look the message up by SMSAPI's id.
+    let messageId = idxs[i] || (ids.length === 1 ? c.req.query("m") : undefined);
+    let contactId = ids.length === 1 ? c.req.query("c") : undefined;
+    if (!messageId || !contactId) {
+      const row = await c.env.DB.prepare("SELECT id, contact_id FROM messages WHERE provider_id = ? OR id = ? LIMIT 1")
+        .bind(ids[i], messageId ?? "").first<{ id: string; contact_id: string }>();
+      if (!row) continue;
+      messageId = row.id;
+      contactId = row.contact_id;
+    }
+    if (!/^c_[0-9a-z]{20}$/.test(contactId)) continue;
+    const done = Number(list("donedate")[i]);
+    await c.env.CONTACT.getByName(contactId).recordReceipt(messageId, {
+      status, providerId: ids[i], at: Number.isFinite(done) && done > 0 ? done * 1000 : now(),
+      ...(status !== "sent" && status !== "delivered" ? { errorCode: statuses[i] } : {}),
+    });
+  }
+  return c.text("OK");
 });

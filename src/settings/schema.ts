@@ -63,7 +63,7 @@ export const SECTIONS = {
   gateway: z
     .object({
       /** Overrides the GATEWAY variable: which gateway sends. */
-      use: z.enum(["sandbox", "twilio"]).optional(),
+      use: z.enum(["sandbox", "twilio", "smsapi"]).optional(),
       /** The public origin of this Worker, for provider callbacks (status receipts). */
       publicBaseUrl: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:8787"),
       sandbox: z
@@ -80,6 +80,16 @@ export const SECTIONS = {
         })
         .strict()
         .default({ timeoutMs: 10_000 }),
+      smsapi: z
+        .object({
+          /** A verified sender name or number. */
+          from: z.string().min(1).max(16).optional(),
+          /** SMSAPI refuses (error 12) a message longer than this many parts; at most 6. */
+          maxParts: z.number().int().min(1).max(6).default(6),
+          timeoutMs: z.number().int().min(500).max(30_000).default(10_000),
+        })
+        .strict()
+        .default({ maxParts: 6, timeoutMs: 10_000 }),
     })
     .strict(),
   templates: TemplatesSection,
