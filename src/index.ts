@@ -25,10 +25,12 @@ import type { RecordMessage } from "./records/types";
 import { settings } from "./settings/routes";
 import { suppressions } from "./suppression/routes";
 import { templates } from "./templates/routes";
+import { webhooks } from "./webhooks/routes";
 import { bodyLimit } from "hono/body-limit";
 
 export { AliasDO } from "./contacts/alias-do";
 export { ContactDO } from "./contacts/contact-do";
+export { SenderDO } from "./senders/pacer-do";
 
 /** The HTTP app. */
 export const app = newApp();
@@ -36,6 +38,7 @@ export const app = newApp();
 app.use("*", shortHost);
 app.route("/", redirects);
 app.route("/", providerWebhooks);
+app.route("/", webhooks);
 const limit = bodyLimit({ maxSize: 1024 * 1024, onError: () => problem(413, "Payload too large", "the body is over 1 MiB") });
 // Imports are streamed row by row, so they may be any size; every other body is capped.
 app.use("/v1/*", (c, next) => (c.req.path === "/v1/contacts/import" ? next() : limit(c, next)));

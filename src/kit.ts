@@ -6,3 +6,5 @@
 export { segmentInfo } from "./templates/segments.ts";
 export { zonedToInstant } from "./time/zoned.ts";
 export { verifyTwilioSignature } from "./gateway/twilio-signature.ts";
+export { verifyShopifyHmac } from "./webhooks/signatures.ts";
+export { verifySegmentSignature } from "./webhooks/signatures.ts";

@@ -6,6 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { now } from "../clock";
 import type { IngestCall } from "../events/schema";
 import type { ImportRecord } from "./import";
+import { dormantElapsed } from "../stages/rules";
 import { type TaskRow, moveTask, slaElapsed } from "../tasks/tasks";
 import { type InboundSms, type ReceiveResult, receive } from "../conversation/inbound";
 import { absenceElapsed, activeRuns, maxSeq, onEvent, refreshAbsenceTimers, retimeTraitWaits, wake } from "../flows/runner";
@@ -518,6 +519,7 @@ export class ContactDO extends DurableObject<Env> {
             else if (t.kind === "send") gateMessage(s, t.ref, "timer");
             else if (t.kind === "absence") absenceElapsed(s, t.ref);
             else if (t.kind === "sla") slaElapsed(s, t.ref);
+            else if (t.kind === "dormant") dormantElapsed(s);
           }
         });
       } else await this.flush();

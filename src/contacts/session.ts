@@ -105,7 +105,7 @@ export function gateMessage(s: Session, messageId: string, phase: "flow" | "send
   if (decision.outcome === "sent") {
     if (phase !== "send") {
       s.store.touchMessage(m.id, { status: "queued", reason: null, consent: JSON.stringify(consentBasis(s, m.purpose)), cleared_at: now() });
-      s.store.enqueueSend({ contactId: s.contact.id, messageId: m.id });
+      s.store.enqueueSend({ contactId: s.contact.id, messageId: m.id, to: s.contact.phone, purpose: m.purpose });
     }
   } else if (decision.outcome === "deferred") {
     s.store.setTimer(`send:${m.id}`, decision.until!, "send", m.id);

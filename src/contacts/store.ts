@@ -174,7 +174,7 @@ export interface EventRow {
 export interface TimerRow {
   id: string;
   due_at: number;
-  kind: "run" | "send" | "absence" | "sla";
+  kind: "run" | "send" | "absence" | "dormant" | "sla";
   ref: string;
 }
 
@@ -222,8 +222,8 @@ export class ContactStore {
     this.run("INSERT INTO outbox (queue, body) VALUES ('records', ?)", JSON.stringify(r));
   }
 
-  /** Queue a message for the send queue. */
-  enqueueSend(body: { contactId: string; messageId: string }): void {
+  /** Queue a message for the send queue (with where it goes and why, so the consumer can pace its sender). */
+  enqueueSend(body: { contactId: string; messageId: string; to: string | null; purpose: string }): void {
     this.run("INSERT INTO outbox (queue, body) VALUES ('send', ?)", JSON.stringify(body));
   }
 

@@ -13,6 +13,7 @@ import { newId } from "../ids";
 import type { CompiledFlow } from "../settings/config";
 import { type Session, createMessage, flowOf, setStage } from "../contacts/session";
 import type { EventRow, RunRow } from "../contacts/store";
+import { applyStageRules } from "../stages/rules";
 
 /** An event as the runner sees it. */
 export interface RunEvent {
@@ -26,6 +27,7 @@ const subject = (e: { name: string; properties: Record<string, unknown> }) => ({
 
 /** React to a new event: goals end runs, waiting runs wake, triggers start runs, absence timers move. */
 export function onEvent(s: Session, e: RunEvent): void {
+  applyStageRules(s, e); // first, so triggers and sends see the new stage; also moves the dormant timer
   for (const run of activeRuns(s)) {
     const flow = flowOf(s, run.flow_key, run.version);
     if (!flow) continue;

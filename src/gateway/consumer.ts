@@ -4,6 +4,8 @@
  */
 import { now } from "../clock";
 import type { PreparedLink } from "../contacts/contact-do";
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import { type Sender, chooseSender } from "../senders/settings";
 import { getConfig } from "../settings/config";
 import { gatewayFor } from "./gateway";
 
@@ -11,6 +13,35 @@ import { gatewayFor } from "./gateway";
 export interface SendJob {
   contactId: string;
   messageId: string;
+  /** Where and why (set by the ContactDO), to choose and pace the sender before anything else. */
+  to?: string | null;
+  purpose?: string;
+  /** The send slot this job already holds (epoch ms) and its sender, after a paced re-send. */
+  slotAt?: number;
+  sender?: string;
+}
+
+/** A slot this close (ms) counts as now. */
+const SLOT_SLACK_MS = 250;
+
+/**
+ * Pace one job: choose its sender and hold a send slot. A job whose slot is later goes back to the
+ * queue with that delay and the original is acked: waiting for a carrier rate is not a failure, and
+ * a retry() would burn the retry budget (and push a big broadcast into the dead-letter queue).
+ */
+async function pace(env: Env, msg: Message<SendJob>, senders: readonly Sender[]): Promise<{ sender?: Sender } | undefined> {
+  const job = msg.body;
+  if (!senders.length) return {};
+  const country = job.to ? parsePhoneNumberFromString(job.to)?.country : undefined;
+  const sender = chooseSender(senders, country, job.purpose ?? "transactional");
+  if (!sender) return {};
+  let slot = job.sender === sender.id ? job.slotAt : undefined;
+  if (slot === undefined) slot = await env.SENDER.getByName(sender.id).take(sender.rate);
+  const wait = slot - Date.now();
+  if (wait <= SLOT_SLACK_MS) return { sender };
+  await env.SEND_QUEUE.send({ ...job, slotAt: slot, sender: sender.id }, { delaySeconds: Math.ceil(wait / 1000), contentType: "json" });
+  msg.ack();
+  return undefined;
 }
 
 /** Exponential backoff with jitter, capped at 10 minutes. */
@@ -30,10 +61,12 @@ async function storeLinks(env: Env, links: PreparedLink[]): Promise<void> {
 
 /** Queue handler for the send queue. */
 export async function consumeSends(batch: MessageBatch<SendJob>, env: Env): Promise<void> {
-  const gateway = gatewayFor(env, await getConfig(env.DB));
+  const config = await getConfig(env.DB);
+  const paced = await Promise.all(batch.messages.map((msg) => pace(env, msg, config.settings.senders.senders)));
   // Prepare every message first, so the batch's short links are stored in one write before any is sent.
   const prepared = await Promise.all(
-    batch.messages.map(async (msg) => {
+    batch.messages.map(async (msg, i) => {
+      if (!paced[i]) return undefined; // waiting for its slot
       try {
         return await env.CONTACT.getByName(msg.body.contactId).prepareSend(msg.body.messageId);
       } catch (err) {
@@ -56,6 +89,8 @@ export async function consumeSends(batch: MessageBatch<SendJob>, env: Env): Prom
       const contact = env.CONTACT.getByName(msg.body.contactId);
       const prep = prepared[i];
       if (!prep) return;
+      const sender = paced[i]!.sender;
+      const gateway = gatewayFor(env, config, sender?.gateway);
       try {
         if (prep.action === "drop") return msg.ack();
         if (prep.action === "later") return msg.retry({ delaySeconds: prep.delaySeconds });
@@ -68,8 +103,12 @@ export async function consumeSends(batch: MessageBatch<SendJob>, env: Env): Prom
           );
           return status === "queued" ? msg.retry({ delaySeconds: 1 }) : msg.ack();
         }
-        const result = await gateway.send({ messageId, contactId: msg.body.contactId, to: prep.to, body: prep.body, expiresAt: prep.expiresAt });
-        const status = await contact.recordDispatch(messageId, result);
+        const result = await gateway.send({
+          messageId, contactId: msg.body.contactId, to: prep.to, body: prep.body, expiresAt: prep.expiresAt,
+          from: sender?.from, messagingServiceSid: sender?.messagingServiceSid,
+        });
+        // The sender chosen is stored on the message: "<gateway>:<sender id>".
+        const status = await contact.recordDispatch(messageId, sender ? { ...result, gateway: `${result.gateway}:${sender.id}` } : result);
         if (status === "queued") msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
         else msg.ack();
       } catch (err) {

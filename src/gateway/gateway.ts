@@ -12,6 +12,9 @@ export interface OutboundSms {
   to: string;
   body: string;
   expiresAt: number;
+  /** The sender chosen for it (settings.senders), overriding the gateway's own settings. */
+  from?: string;
+  messagingServiceSid?: string;
 }
 
 /** An earlier attempt whose answer was lost. */
@@ -31,9 +34,8 @@ export interface Gateway {
   reconcile(attempt: LostAttempt): Promise<DispatchResult | undefined>;
 }
 
-/** The gateway configured for this deployment: settings.gateway.use, else the GATEWAY variable. */
-export function gatewayFor(env: Env, config: Config): Gateway {
-  const name = config.settings.gateway.use ?? env.GATEWAY;
+/** A gateway by name; without one, the deployment's: settings.gateway.use, else the GATEWAY variable. */
+export function gatewayFor(env: Env, config: Config, name: string = config.settings.gateway.use ?? env.GATEWAY): Gateway {
   switch (name) {
     case "sandbox":
       return sandbox(env, config);

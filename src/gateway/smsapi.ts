@@ -48,7 +48,7 @@ export function smsapi(env: Env, config: Config): Gateway {
       const body = {
         to: sms.to.replace(/^\+/, ""),
         message: sms.body,
-        ...(settings.smsapi.from ? { from: settings.smsapi.from } : {}),
+        ...((sms.from ?? settings.smsapi.from) ? { from: sms.from ?? settings.smsapi.from } : {}),
         format: "json",
         encoding: "utf-8",
         details: true,

@@ -42,8 +42,9 @@ export function twilio(env: Env, config: Config): Gateway {
     name: "twilio",
     async send(sms: OutboundSms): Promise<DispatchResult> {
       const form = new URLSearchParams({ To: sms.to, Body: sms.body });
-      if (settings.twilio.messagingServiceSid) form.set("MessagingServiceSid", settings.twilio.messagingServiceSid);
-      else if (settings.twilio.from) form.set("From", settings.twilio.from);
+      const service = sms.from ? sms.messagingServiceSid : (sms.messagingServiceSid ?? settings.twilio.messagingServiceSid);
+      if (service) form.set("MessagingServiceSid", service);
+      else if (sms.from ?? settings.twilio.from) form.set("From", (sms.from ?? settings.twilio.from)!);
       else return { ok: false, transient: false, gateway: "twilio", errorCode: "config", errorMessage: "settings.gateway.twilio needs from or messagingServiceSid" };
       const callback = new URL("/webhooks/twilio/status", settings.publicBaseUrl);
       callback.searchParams.set("m", sms.messageId);

@@ -6,6 +6,8 @@ import { z } from "@hono/zod-openapi";
 import { Duration } from "../duration";
 import { CapsSection } from "../caps/settings";
 import { ConsentSection } from "../consent/settings";
+import { SendersSection } from "../senders/settings";
+import { StageRulesSection } from "../stages/settings";
 import { RoutingSection } from "../tasks/settings";
 import { KeywordsSection } from "../conversation/settings";
 import { LinksSection } from "../links/settings";
@@ -100,6 +102,8 @@ export const SECTIONS = {
   links: LinksSection,
   keywords: KeywordsSection,
   routing: RoutingSection,
+  stageRules: StageRulesSection,
+  senders: SendersSection,
 } as const;
 
 /** A settings section name. */
