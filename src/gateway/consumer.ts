@@ -21,13 +21,14 @@ export interface SendJob {
   sender?: string;
 }
 
-/** A slot this close (ms) counts as now. */
-const SLOT_SLACK_MS = 250;
+/** A send place this close (ms) is waited for in the consumer rather than through the queue. */
+const NEAR_MS = 1_500;
 
 /**
- * Pace one job: choose its sender and hold a send slot. A job whose slot is later goes back to the
- * queue with that delay and the original is acked: waiting for a carrier rate is not a failure, and
- * a retry() would burn the retry budget (and push a big broadcast into the dead-letter queue).
+ * Pace one job: choose its sender, wait for its reserved place, then be admitted for the current
+ * second. A job that must wait goes back to the queue with that delay and the original is acked:
+ * waiting for a carrier rate is not a failure, and a retry() would burn the retry budget (and push
+ * a big broadcast into the dead-letter queue).
  */
 async function pace(env: Env, msg: Message<SendJob>, senders: readonly Sender[]): Promise<{ sender?: Sender } | undefined> {
   const job = msg.body;
@@ -35,11 +36,17 @@ async function pace(env: Env, msg: Message<SendJob>, senders: readonly Sender[])
   const country = job.to ? parsePhoneNumberFromString(job.to)?.country : undefined;
   const sender = chooseSender(senders, country, job.purpose ?? "transactional");
   if (!sender) return {};
-  let slot = job.sender === sender.id ? job.slotAt : undefined;
-  if (slot === undefined) slot = await env.SENDER.getByName(sender.id).take(sender.rate);
-  const wait = slot - Date.now();
-  if (wait <= SLOT_SLACK_MS) return { sender };
-  await env.SEND_QUEUE.send({ ...job, slotAt: slot, sender: sender.id }, { delaySeconds: Math.ceil(wait / 1000), contentType: "json" });
+  const book = env.SENDER.getByName(sender.id);
+  const slot = job.sender === sender.id && job.slotAt !== undefined ? job.slotAt : await book.reserve(sender.rate);
+  let wait = slot - Date.now();
+  // A place less than ~1.5 s away is waited for here (wall time, not CPU), then admission decides,
+  // which aligns sends with their second; a longer wait goes back to the queue to return just early.
+  for (let tries = 0; wait < NEAR_MS && tries < 4; tries++) {
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    wait = await book.admit(sender.rate);
+    if (wait === 0) return { sender };
+  }
+  await env.SEND_QUEUE.send({ ...job, slotAt: Date.now() + wait, sender: sender.id }, { delaySeconds: Math.max(1, Math.floor(wait / 1000)), contentType: "json" });
   msg.ack();
   return undefined;
 }
