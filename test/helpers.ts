@@ -1,7 +1,7 @@
 /** Test helpers: call the Worker like a client, flush the records queue, drive a contact's timers. */
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 import { advanceClock } from "../src/clock";
 import { resolveRef } from "../src/contacts/identity";
 
@@ -93,6 +93,27 @@ export async function optedIn(userId: string, to: string, traits: Record<string,
 /** Turn off the opt-in confirmation so a test's inbox holds only its flow's messages. */
 export async function withoutOptInConfirmation(): Promise<void> {
   await api("PUT", "/v1/settings/consent", { confirmOptIn: [] });
+}
+
+/** Deliver a send job ourselves, as a queue redelivery would; returns what the consumer acked or retried. */
+export async function deliverSend(job: { contactId: string; messageId: string }) {
+  const { default: worker } = await import("../src/index");
+  const batch = createMessageBatch("tidings-send", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 2, body: job }]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch as never, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+/** A message as `GET /v1/messages` shows it, once the records queue has caught up. */
+export async function messageOf(contactId: string, messageId: string) {
+  await flushRecords();
+  return (await api("GET", `/v1/messages?contact=${contactId}`)).body.messages.find((m: any) => m.id === messageId);
+}
+
+/** Wait until a message reaches `status`; returns it. */
+export async function settledMessage(s: { contactId: string; messageId: string }, status: string) {
+  await vi.waitFor(async () => expect((await messageOf(s.contactId, s.messageId))?.status).toBe(status), { timeout: 10_000, interval: 50 });
+  return messageOf(s.contactId, s.messageId);
 }
 
 /** Minutes and hours in ms. */

@@ -1,12 +1,10 @@
 // SMSAPI, called as its OpenAPI describes: JSON /sms.do through Prism (recorded), error bodies that
 // arrive as HTTP 200, idx + check_idx so a resend is refused (53 = already sent), batched GET reports.
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { advanceClock, now } from "../src/clock";
 import { expirationDate, fromSmsapiStatus } from "../src/gateway/smsapi";
-import worker from "../src/index";
-import { api, flushRecords } from "./helpers";
+import { api, deliverSend, messageOf, settledMessage } from "./helpers";
 
 const MOCK = (env as unknown as { SMSAPI_MOCK: string }).SMSAPI_MOCK;
 const PUBLIC = "https://tidings.example";
@@ -30,25 +28,10 @@ async function send(to = polish()) {
   expect(r.status).toBe(202);
   return { to, ...(r.body as { messageId: string; contactId: string }) };
 }
-async function deliver(job: { contactId: string; messageId: string }) {
-  const batch = createMessageBatch("tidings-send", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 2, body: job }]);
-  const ctx = createExecutionContext();
-  await worker.queue(batch as never, env, ctx);
-  return getQueueResult(batch, ctx);
-}
-async function message(contactId: string, messageId: string) {
-  await flushRecords();
-  return (await api("GET", `/v1/messages?contact=${contactId}`)).body.messages.find((m: any) => m.id === messageId);
-}
-async function settled(s: { contactId: string; messageId: string }, status: string) {
-  await vi.waitFor(async () => expect((await message(s.contactId, s.messageId))?.status).toBe(status), { timeout: 10_000, interval: 50 });
-  return message(s.contactId, s.messageId);
-}
-
 describe("requests valid to the spec", () => {
   it("posts JSON with idx, check_idx, notify_url, a clamped expiration_date and max_parts, with a bearer token", async () => {
     const s = await send();
-    const m = await settled(s, "sent");
+    const m = await settledMessage(s, "sent");
     expect(m.gateway).toBe("smsapi");
     const [req] = await captured(s.to);
     expect([req.method, req.path, req.headers.authorization]).toEqual(["POST", "/sms.do", "Bearer test_smsapi_token"]);
@@ -73,14 +56,14 @@ describe("error bodies (HTTP 200 with {error, message})", () => {
   it("records a permanent error with its code, and retries a transient one", async () => {
     await program({ status: 200, body: { error: 14, message: "Invalid sender name" } });
     const a = await send();
-    const ma = await settled(a, "failed");
+    const ma = await settledMessage(a, "failed");
     expect([ma.errorCode, ma.errorMessage]).toEqual(["14", "Invalid sender name"]);
 
     await program({ status: 200, body: { error: 203, message: "Too many requests" } });
     const b = await send();
-    await settled(b, "queued");
-    await deliver(b);
-    await settled(b, "sent");
+    await settledMessage(b, "queued");
+    await deliverSend(b);
+    await settledMessage(b, "sent");
     expect(await captured(b.to)).toHaveLength(2);
   });
 
@@ -90,10 +73,10 @@ describe("error bodies (HTTP 200 with {error, message})", () => {
     await vi.waitFor(async () => expect(await captured(s.to)).toHaveLength(1));
     await new Promise((r) => setTimeout(r, 700)); // past the 500 ms timeout: the outcome is unknown
     advanceClock(61_000);
-    expect((await deliver(s)).retryMessages).toHaveLength(1); // nothing to look up: back in line
+    expect((await deliverSend(s)).retryMessages).toHaveLength(1); // nothing to look up: back in line
     await program({ status: 200, body: { error: 53, message: "Message with this idx was already sent" } });
-    await deliver(s);
-    const m = await settled(s, "sent");
+    await deliverSend(s);
+    const m = await settledMessage(s, "sent");
     expect(m.providerId).toBe(`idx:${s.messageId}`);
     const reqs = await captured(s.to);
     expect(reqs.map((r) => [r.json.idx, r.json.check_idx])).toEqual([[s.messageId, true], [s.messageId, true]]);
@@ -102,7 +85,7 @@ describe("error bodies (HTTP 200 with {error, message})", () => {
   it("marks the number undeliverable on 13 (no valid recipient)", async () => {
     await program({ status: 200, body: { error: 13, message: "No correct phone numbers" } });
     const s = await send();
-    await settled(s, "failed");
+    await settledMessage(s, "failed");
     expect((await api("POST", "/v1/messages", { to: s.to, template: "notice" })).body.decision.reason).toBe("invalid_phone");
   });
 });
@@ -113,16 +96,16 @@ describe("delivery reports", () => {
   it("takes up to five comma-separated reports per request, answers OK, and moves statuses forward only", async () => {
     const a = await send();
     const b = await send();
-    await settled(a, "sent");
-    await settled(b, "sent");
+    await settledMessage(a, "sent");
+    await settledMessage(b, "sent");
     const res = await report({ secret: "test_smsapi_callback_secret", MsgId: "x1,x2", status: "404,405", idx: `${a.messageId},${b.messageId}`, donedate: String(Math.floor(now() / 1000)) });
     expect([res.status, await res.text()]).toEqual([200, "OK"]);
-    expect((await message(a.contactId, a.messageId)).status).toBe("delivered");
-    const mb = await message(b.contactId, b.messageId);
+    expect((await messageOf(a.contactId, a.messageId)).status).toBe("delivered");
+    const mb = await messageOf(b.contactId, b.messageId);
     expect([mb.status, mb.errorCode]).toEqual(["undelivered", "405"]);
     // A late SENT after DELIVERED changes nothing.
     await report({ secret: "test_smsapi_callback_secret", MsgId: "x1", status: "403", idx: a.messageId });
-    expect((await message(a.contactId, a.messageId)).status).toBe("delivered");
+    expect((await messageOf(a.contactId, a.messageId)).status).toBe("delivered");
   });
 
   it("refuses a wrong secret and mismatched lists", async () => {

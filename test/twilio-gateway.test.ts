@@ -1,13 +1,11 @@
 // Twilio, called exactly as the real API expects: requests go to Prism serving the official OpenAPI
 // (through a recording front, test/mocks/provider-mock.mjs); failures Prism cannot give are
 // programmed. Receipts are signed like Twilio signs them.
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { advanceClock, now } from "../src/clock";
 import { twilioSignature } from "../src/gateway/twilio-signature";
-import worker from "../src/index";
-import { api, flushRecords, phone } from "./helpers";
+import { api, deliverSend, messageOf, phone, settledMessage } from "./helpers";
 
 const MOCK = (env as unknown as { TWILIO_MOCK: string }).TWILIO_MOCK;
 const SID = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -33,28 +31,10 @@ async function send(to = phone()) {
   return { to, ...(r.body as { messageId: string; contactId: string }) };
 }
 
-/** Deliver a send job ourselves (a queue redelivery). */
-async function deliver(job: { contactId: string; messageId: string }) {
-  const batch = createMessageBatch("tidings-send", [{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 2, body: job }]);
-  const ctx = createExecutionContext();
-  await worker.queue(batch as never, env, ctx);
-  return getQueueResult(batch, ctx);
-}
-
-async function message(contactId: string, messageId: string) {
-  await flushRecords();
-  return (await api("GET", `/v1/messages?contact=${contactId}`)).body.messages.find((m: any) => m.id === messageId);
-}
-
-async function settled(contactId: string, messageId: string, status: string) {
-  await vi.waitFor(async () => expect((await message(contactId, messageId))?.status).toBe(status), { timeout: 10_000, interval: 50 });
-  return message(contactId, messageId);
-}
-
 describe("requests valid to the official spec", () => {
   it("sends To, From, Body, StatusCallback and ValidityPeriod, form-encoded with Basic auth", async () => {
     const s = await send();
-    const m = await settled(s.contactId, s.messageId, "sent");
+    const m = await settledMessage(s, "sent");
     expect(m.providerId).toMatch(/^SM[0-9a-f]{32}$/); // Prism answered with the spec's example
     const [req] = await captured(s.to);
     expect(req.method).toBe("POST");
@@ -90,9 +70,9 @@ describe("failures", () => {
       await program(answer);
       const s = await send();
       await vi.waitFor(async () => expect(await captured(s.to)).toHaveLength(1));
-      await settled(s.contactId, s.messageId, "queued"); // back in line, not failed
-      await deliver(s);
-      await settled(s.contactId, s.messageId, "sent");
+      await settledMessage(s, "queued"); // back in line, not failed
+      await deliverSend(s);
+      await settledMessage(s, "sent");
       expect((await captured(s.to)).filter((r) => r.method === "POST")).toHaveLength(2);
     });
   }
@@ -100,7 +80,7 @@ describe("failures", () => {
   it("stops the contact for every purpose on 21610, with the provider as provenance", async () => {
     await program({ status: 400, body: { code: 21610, message: "Attempt to send to unsubscribed recipient", status: 400 } });
     const s = await send();
-    const m = await settled(s.contactId, s.messageId, "failed");
+    const m = await settledMessage(s, "failed");
     expect([m.errorCode, m.errorMessage]).toEqual(["21610", "Attempt to send to unsubscribed recipient"]);
     const view = (await api("GET", `/v1/contacts/${s.contactId}`)).body;
     expect(view.consent).toMatchObject({ transactional: "stopped", marketing: "stopped" });
@@ -113,7 +93,7 @@ describe("failures", () => {
     for (const code of [21211, 21614]) {
       await program({ status: 400, body: { code, message: "Invalid 'To' Phone Number", status: 400 } });
       const s = await send();
-      await settled(s.contactId, s.messageId, "failed");
+      await settledMessage(s, "failed");
       const again = await api("POST", "/v1/messages", { to: s.to, template: "notice" });
       expect(again.body.decision.reason).toBe("invalid_phone");
     }
@@ -122,7 +102,7 @@ describe("failures", () => {
   it("fails other 4xx with Twilio's code and text, without retrying", async () => {
     await program({ status: 400, body: { code: 21408, message: "Permission to send an SMS has not been enabled for the region", status: 400 } });
     const s = await send();
-    const m = await settled(s.contactId, s.messageId, "failed");
+    const m = await settledMessage(s, "failed");
     expect([m.errorCode, m.errorMessage]).toEqual(["21408", "Permission to send an SMS has not been enabled for the region"]);
     expect(await captured(s.to)).toHaveLength(1);
   });
@@ -135,11 +115,11 @@ describe("never a blind resend", () => {
     await vi.waitFor(async () => expect(await captured(s.to)).toHaveLength(1));
     await new Promise((r) => setTimeout(r, 700)); // past the 500 ms timeout
     // A redelivery right away finds the attempt still in flight and waits.
-    expect((await deliver(s)).retryMessages).toHaveLength(1);
+    expect((await deliverSend(s)).retryMessages).toHaveLength(1);
     advanceClock(61_000);
     await program({ status: 200, body: { messages: [{ sid: "SM11111111111111111111111111111111", body: "Your order has shipped.", status: "sent", date_created: new Date(now()).toUTCString() }] } });
-    expect((await deliver(s)).explicitAcks).toHaveLength(1);
-    const m = await settled(s.contactId, s.messageId, "sent");
+    expect((await deliverSend(s)).explicitAcks).toHaveLength(1);
+    const m = await settledMessage(s, "sent");
     expect(m.providerId).toBe("SM11111111111111111111111111111111");
     const requests = await captured(s.to);
     expect(requests.map((r) => r.method)).toEqual(["POST", "GET"]);
@@ -152,9 +132,9 @@ describe("never a blind resend", () => {
     await new Promise((r) => setTimeout(r, 700));
     advanceClock(61_000);
     await program({ status: 200, body: { messages: [] } });
-    expect((await deliver(s)).retryMessages).toHaveLength(1); // not found: back in line
-    await deliver(s);
-    await settled(s.contactId, s.messageId, "sent");
+    expect((await deliverSend(s)).retryMessages).toHaveLength(1); // not found: back in line
+    await deliverSend(s);
+    await settledMessage(s, "sent");
     expect((await captured(s.to)).map((r) => r.method)).toEqual(["POST", "GET", "POST"]);
   });
 });
@@ -173,7 +153,7 @@ describe("delivery receipts", () => {
 
   it("checks the signature: valid, invalid, missing, with and without the default port", async () => {
     const s = await send();
-    await settled(s.contactId, s.messageId, "sent");
+    await settledMessage(s, "sent");
     const params = { MessageSid: "SMx", MessageStatus: "sent", AccountSid: SID };
     expect(await receipt(s, params, { sign: null })).toBe(400);
     expect(await receipt(s, params, { sign: "bm90IGEgc2lnbmF0dXJl" })).toBe(403);
@@ -184,13 +164,13 @@ describe("delivery receipts", () => {
 
   it("moves status forward only; duplicates and late receipts change nothing; the final one reaches flows", async () => {
     const s = await send();
-    await settled(s.contactId, s.messageId, "sent");
+    await settledMessage(s, "sent");
     const base = { MessageSid: "SMx", AccountSid: SID };
     expect(await receipt(s, { ...base, MessageStatus: "delivered" })).toBe(204);
     expect(await receipt(s, { ...base, MessageStatus: "delivered" })).toBe(204);
     expect(await receipt(s, { ...base, MessageStatus: "sent" })).toBe(204);
     expect(await receipt(s, { ...base, MessageStatus: "undelivered", ErrorCode: "30003" })).toBe(204);
-    const m = await message(s.contactId, s.messageId);
+    const m = await messageOf(s.contactId, s.messageId);
     expect(m.status).toBe("delivered");
     const events = (await api("GET", `/v1/contacts/${s.contactId}`)).body.recentEvents.filter((e: any) => e.event === "Message Delivered");
     expect(events).toHaveLength(1);
@@ -198,9 +178,9 @@ describe("delivery receipts", () => {
 
   it("stores Twilio's error code on a failed delivery", async () => {
     const s = await send();
-    await settled(s.contactId, s.messageId, "sent");
+    await settledMessage(s, "sent");
     expect(await receipt(s, { MessageSid: "SMy", AccountSid: SID, MessageStatus: "undelivered", ErrorCode: "30003" })).toBe(204);
-    const m = await message(s.contactId, s.messageId);
+    const m = await messageOf(s.contactId, s.messageId);
     expect([m.status, m.errorCode]).toEqual(["undelivered", "30003"]);
     const events = (await api("GET", `/v1/contacts/${s.contactId}`)).body.recentEvents.map((e: any) => e.event);
     expect(events).toContain("Message Failed");
