@@ -6,18 +6,23 @@
  *   ContactDO ─► records queue ─► D1 (decisions, stage changes, contact projection, messages, runs)
  *   /l/:code (short links) ─► D1 link ─► 302, then the click ─► ContactDO (`Link Clicked`)
  */
+import { auditRoutes } from "./audit/routes";
 import { consent } from "./consent/routes";
 import { type ImportChunk, consumeImports, imports } from "./contacts/import";
 import { contacts } from "./contacts/routes";
 import { docsPage } from "./docs";
 import { events } from "./events/routes";
 import { flows } from "./flows/routes";
+import { governance } from "./governance/routes";
+import { previousMonth, storeReport } from "./governance/report";
 import { consumeDeadLetters, consumeSends, type SendJob } from "./gateway/consumer";
 import { providerWebhooks } from "./gateway/webhooks";
 import { newApp } from "./http/app";
+import { keys } from "./keys/routes";
 import { onError, problem } from "./http/problem";
 import { redirects, shortHost } from "./links/routes";
 import { messages } from "./messages/routes";
+import { privacy } from "./privacy/routes";
 import { type NotifyJob, consumeNotifications } from "./tasks/notify";
 import { tasks } from "./tasks/routes";
 import { consumeRecords } from "./records/consumer";
@@ -52,6 +57,10 @@ app.route("/v1", settings);
 app.route("/v1", consent);
 app.route("/v1", suppressions);
 app.route("/v1", tasks);
+app.route("/v1", keys);
+app.route("/v1", auditRoutes);
+app.route("/v1", governance);
+app.route("/v1", privacy);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 const info = { title: "Tidings", version: "0.1.0", description: "Lifecycle SMS: the right message for each contact's stage, with consent, quiet hours and caps." };
@@ -69,5 +78,10 @@ export default {
     if (batch.queue.startsWith("tidings-import")) return consumeImports(batch as MessageBatch<ImportChunk>, env);
     if (batch.queue.startsWith("tidings-notify")) return consumeNotifications(batch as MessageBatch<NotifyJob>, env);
     return consumeSends(batch as MessageBatch<SendJob>, env);
+  },
+  // The monthly Cron Trigger (wrangler.toml [triggers]): the previous month's governance report, stored in D1.
+  async scheduled(controller, env, ctx) {
+    const { from, to } = previousMonth(controller.scheduledTime);
+    ctx.waitUntil(storeReport(env, from, to).then(({ id }) => console.log(`governance report ${id} stored`)));
   },
 } satisfies ExportedHandler<Env>;

@@ -183,3 +183,30 @@ describe("inbound", () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe("SMSAPI replies", () => {
+  /** A reply as SMSAPI posts it (parameter names as the reference lists them, unverified). */
+  const smsapi = (params: Record<string, string>, secret = "test_smsapi_callback_secret") =>
+    exports.default.fetch(`http://internal.test/webhooks/smsapi/inbound?secret=${secret}`, {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(params),
+    });
+
+  it("stops the contact and sends the one confirmation itself (SMSAPI does not answer STOP)", async () => {
+    const to = phone();
+    await optedIn(unique("u"), to);
+    const params = { sms_from: to.slice(1), sms_to: "48500100200", sms_text: "stop", sms_date: "1764000000", MsgId: `smsapi-${unique("m")}`, username: "acme" };
+    const res = await smsapi(params);
+    expect([res.status, await res.text()]).toEqual([200, "OK"]);
+    expect((await smsapi(params)).status).toBe(200); // the same callback again
+    await settleSends(`phone:${to}`);
+    expect(await inbox(to)).toEqual([STOP_REPLY]);
+    expect((await view(to)).consent.marketing).toBe("stopped");
+  });
+
+  it("refuses a wrong secret and names missing fields", async () => {
+    expect((await smsapi({ sms_from: "48500100200", sms_text: "hi", MsgId: "1" }, "nope")).status).toBe(403);
+    const r = await smsapi({ sms_text: "hi" });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as any).errors.map((e: any) => e.field)).toEqual(["sms_from", "MsgId"]);
+  });
+});

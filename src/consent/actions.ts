@@ -59,6 +59,9 @@ export function changeConsent(s: Session, c: ConsentChange): ConsentState {
     id, c.purpose, c.action, state, c.source, s.contact.phone, c.text ?? null, c.proof ? JSON.stringify(c.proof) : null,
     c.stop ? 1 : 0, c.at ?? now(), now(),
   );
+  // Keyed by the ledger position: dedupe keys can hold the number, which D1 must not get.
+  const seq = s.store.first<{ seq: number }>("SELECT seq FROM consent WHERE id = ?", id)!.seq;
+  s.store.record({ kind: "consent", id: `${s.contact.id}:${seq}`, contactId: s.contact.id, purpose: c.purpose, action: c.action, state, source: c.source, hasText: Boolean(c.text), hasProof: Boolean(c.proof), at: c.at ?? now() });
   s.store.touchContact();
   if (c.silent) return state;
   if (state === "pending" && before !== "pending") consentMessage(s, "consent_request", c.purpose, id);

@@ -1,5 +1,6 @@
 /** `POST /v1/contacts/:id/consent`, `.../consent/confirm` and contact flags. */
 import { z } from "@hono/zod-openapi";
+import { audit } from "../audit/audit";
 import { resolveRef } from "../contacts/identity";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { badFields, problem } from "../http/problem";
@@ -47,7 +48,9 @@ consent.openapi(
     const body = c.req.valid("json");
     const id = await target(c.env, c.req.valid("param").id, body.purpose);
     if (typeof id !== "string") return id;
+    const before = (await c.env.CONTACT.getByName(id).view())?.consent[body.purpose] ?? "none";
     const state = await c.env.CONTACT.getByName(id).consent(id, { ...body, at: body.at ? Date.parse(body.at) : undefined });
+    await audit(c, { action: `consent.${body.action}`, target: `contact:${id}`, before: { purpose: body.purpose, state: before }, after: { purpose: body.purpose, state, source: body.source } });
     return c.json({ contactId: id, purpose: body.purpose, state }, 200);
   },
 );
@@ -68,6 +71,7 @@ consent.openapi(
     // Confirming twice is fine (still granted); confirming what was never pending is not.
     const state = await c.env.CONTACT.getByName(id).consent(id, { purpose, action: "confirm", source });
     if (state !== "granted") return problem(409, "Nothing to confirm", `consent for ${purpose} is ${state}, not pending`);
+    await audit(c, { action: "consent.confirm", target: `contact:${id}`, before: { purpose, state: "pending" }, after: { purpose, state, source } });
     return c.json({ contactId: id, purpose, state }, 200);
   },
 );
@@ -89,6 +93,7 @@ for (const [method, on] of [["put", true], ["delete", false]] as const) {
       const id = await target(c.env, ref);
       if (typeof id !== "string") return id;
       const changed = await c.env.CONTACT.getByName(id).flag(id, flag, on, `api:${c.get("keyId")}`);
+      if (changed) await audit(c, { action: on ? "flag.set" : "flag.clear", target: `contact:${id}`, before: { flag, set: !on }, after: { flag, set: on } });
       return c.json({ contactId: id, flag, set: on, changed }, 200);
     },
   );

@@ -26,4 +26,11 @@ export class AliasDO extends DurableObject<Env> {
     if (prev !== contactId) this.ctx.storage.kv.put("contact", contactId);
     return prev;
   }
+
+  /** Forget this alias if it points at `contactId` (erasure); true when it did. */
+  async release(contactId: string): Promise<boolean> {
+    if (this.ctx.storage.kv.get<string>("contact") !== contactId) return false;
+    this.ctx.storage.kv.delete("contact");
+    return true;
+  }
 }

@@ -155,8 +155,9 @@ export class ContactDO extends DurableObject<Env> {
       const codes: Record<string, string> = m.links ? JSON.parse(m.links) : {};
       const shorten = (body: string) =>
         rewriteLinks(body, s.config.settings.links, { campaign: m.flow_key ?? "api", content: m.template_key }, codes);
+      const systemBody = system === "keyword_reply" ? String(JSON.parse(m.properties).body ?? "") : system ? consentText(system, s.config.settings.brand.name, s.config.settings.consent) : "";
       const text = system
-        ? { ...segmentInfo(consentText(system, s.config.settings.brand.name, s.config.settings.consent)), body: consentText(system, s.config.settings.brand.name, s.config.settings.consent), links: [] }
+        ? { ...segmentInfo(systemBody), body: systemBody, links: [] }
         : composeMessage(tpl!, { traits: JSON.parse(s.contact.traits), properties: JSON.parse(m.properties), brand: s.config.settings.brand }, s.config.settings, shorten);
       const row = s.store.touchMessage(messageId, {
         status: "dispatching", to: s.contact.phone, body: text.body, segments: text.segments, encoding: text.encoding, attempts: m.attempts + 1,
@@ -501,6 +502,31 @@ export class ContactDO extends DurableObject<Env> {
         until: d.until ? new Date(d.until).toISOString() : undefined, detail: d.detail ?? undefined, at: new Date(d.at).toISOString(),
       })),
     };
+  }
+
+  /** Everything this contact's Durable Object holds, every row of every table (personal-data export). */
+  async exportData(): Promise<Record<string, JsonBag[]> | undefined> {
+    if (!this.store.contact()) return undefined;
+    const tables = this.store.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> '_schema' ORDER BY name");
+    return Object.fromEntries(tables.map((t) => [t.name, this.store.all<JsonBag>(`SELECT * FROM "${t.name}"`)]));
+  }
+
+  /**
+   * Erase this contact: what it already queued for D1 goes first (so the erasure's scrub follows it),
+   * then its storage and alarm are deleted. Returns the numbers it held, for the caller to release.
+   */
+  async erase(): Promise<{ contactId: string; phone: string | null; phones: string[] } | undefined> {
+    const c = this.store.contact();
+    if (!c) return undefined;
+    await this.flush();
+    const phones = new Set<string>();
+    if (c.phone) phones.add(c.phone);
+    for (const r of this.store.all<{ p: string | null }>(`SELECT phone AS p FROM consent UNION SELECT "to" FROM messages`)) if (r.p) phones.add(r.p);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    // This live instance keeps its store: give it the empty schema a new contact would get.
+    this.ctx.storage.transactionSync(() => new ContactStore(this.ctx.storage.sql));
+    return { contactId: c.id, phone: c.phone, phones: [...phones] };
   }
 
   /** Run every due timer, each in its own transaction with its effect, then re-arm. */

@@ -7,11 +7,13 @@
  */
 import { z } from "@hono/zod-openapi";
 import { SOURCE } from "../consent/ledger";
+import { auditStatement } from "../audit/audit";
 import { type FieldError, badFields, fieldErrors, problem } from "../http/problem";
 import { newId } from "../ids";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { getConfig } from "../settings/config";
 import { Purpose, stagesOf } from "../settings/schema";
+import { erasedChecker, erasedError } from "../privacy/erased";
 import { isSuppressed } from "../suppression/hash";
 import { aliasOrCreate, claimPhone, contactIdFor, toE164 } from "./identity";
 import { CsvReader } from "./csv";
@@ -104,6 +106,7 @@ imports.openapi(
     if (!c.req.raw.body) return badFields([{ field: "(body)", message: "the file is empty" }]);
     const config = await getConfig(c.env.DB);
     const stages = stagesOf(config.settings);
+    const erased = await erasedChecker(c.env);
     const importId = newId("imp");
     await c.env.DB.prepare("INSERT INTO imports (id, status, created_by, created_at, updated_at) VALUES (?, 'reading', ?, ?, ?)")
       .bind(importId, c.get("keyId"), Date.now(), Date.now()).run();
@@ -132,6 +135,7 @@ imports.openapi(
       const r = parsed.data;
       const phone = r.phone ? toE164(r.phone) : undefined;
       if (r.phone && !phone) return reject(line, [{ field: "phone", message: "not a valid phone number (use E.164)" }]);
+      if (phone && (await erased(phone))) return reject(line, [erasedError("phone")]);
       if (r.stage && !stages.includes(r.stage)) return reject(line, [{ field: "stage", message: `not one of ${stages.join(", ")}` }]);
       accepted++;
       chunk.push({
@@ -181,8 +185,11 @@ imports.openapi(
     }
     await flush(true);
     const status = accepted ? "applying" : "done";
-    await c.env.DB.prepare("UPDATE imports SET status = ?, rows = ?, accepted = ?, rejected = ?, errors = ?, updated_at = ? WHERE id = ?")
-      .bind(status, rows, accepted, rejected, JSON.stringify(errors), Date.now(), importId).run();
+    await c.env.DB.batch([
+      c.env.DB.prepare("UPDATE imports SET status = ?, rows = ?, accepted = ?, rejected = ?, errors = ?, updated_at = ? WHERE id = ?")
+        .bind(status, rows, accepted, rejected, JSON.stringify(errors), Date.now(), importId),
+      auditStatement(c, { action: "contacts.import", target: `import:${importId}`, after: { format: csv ? "csv" : "ndjson", rows, accepted, rejected } }),
+    ]);
     return c.json({ importId, status, rows, accepted, rejected, errors, errorsTruncated: errors.length >= MAX_ERRORS }, 202);
   },
 );

@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { and, asc, eq, gt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { contacts as contactsTable } from "../db/schema";
+import { audit } from "../audit/audit";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { badFields, problem } from "../http/problem";
 import { getConfig } from "../settings/config";
@@ -83,8 +84,10 @@ contacts.openapi(
       return badFields([{ field: "stage", message: `not one of ${stages.join(", ")}` }]);
     }
     const contactId = await resolveRef(c.env, id);
-    if (!contactId || !(await c.env.CONTACT.getByName(contactId).view())) return notFound(id);
+    const before = contactId ? await c.env.CONTACT.getByName(contactId).view() : undefined;
+    if (!contactId || !before) return notFound(id);
     const moved = await c.env.CONTACT.getByName(contactId).putStage(contactId, stage, `api:${reason}`);
+    if (moved) await audit(c, { action: "contact.stage", target: `contact:${contactId}`, before: { stage: before.stage }, after: { stage, reason } });
     return c.json({ contactId, stage, changed: moved }, 200);
   },
 );

@@ -151,7 +151,7 @@ function timingInput(s: Session, m: MessageRow, tags: readonly string[]): Timing
 
 /** Which consent message a template key names (`system:consent_request`, `system:optin_confirmation`), if any. */
 export function consentMessageKind(templateKey: string): ConsentMessage | undefined {
-  return templateKey === "system:consent_request" || templateKey === "system:optin_confirmation"
+  return templateKey === "system:consent_request" || templateKey === "system:optin_confirmation" || templateKey === "system:keyword_reply"
     ? (templateKey.slice(7) as ConsentMessage)
     : undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { now } from "../clock";
 import { changeConsent, consentOf, stopAll } from "../consent/actions";
-import { type Session } from "../contacts/session";
+import { type Session, createMessage } from "../contacts/session";
 import { onEvent, maxSeq } from "../flows/runner";
 import { newId } from "../ids";
 import { setFlag } from "../rules/flags";
@@ -23,6 +23,8 @@ export interface InboundSms {
   body: string;
   /** The keyword the provider already answered itself (Twilio's OptOutType), if any. */
   providerAnswered?: "stop" | "start" | "help";
+  /** How a reply goes back: in the webhook's answer (Twilio's TwiML) or as a message Tidings sends (SMSAPI). */
+  replyVia?: "answer" | "send";
 }
 
 /** What happened with a reply. */
@@ -78,6 +80,10 @@ export function receive(s: Session, sms: InboundSms): ReceiveResult {
     messageId, JSON.stringify(properties), at, at,
   );
   onEvent(s, { seq: maxSeq(s), name: "SMS Received", properties, at });
+  if (reply && sms.replyVia === "send") {
+    createMessage(s, { idemKey: `reply:${sms.provider}:${sms.providerId}`, template: "system:keyword_reply", purpose: "transactional", job: "service", expiresInMs: 3600_000, properties: { body: reply } });
+    return { kind, duplicate: false };
+  }
   if (reply) recordReply(s, sms, reply);
   return { kind, duplicate: false, reply };
 }

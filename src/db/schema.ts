@@ -93,7 +93,7 @@ export const decisions = sqliteTable(
     detail: text("detail"),
     at: integer("at").notNull(),
   },
-  (t) => [index("decisions_contact").on(t.contactId, t.at), index("decisions_reason").on(t.reason, t.at)],
+  (t) => [index("decisions_contact").on(t.contactId, t.at), index("decisions_reason").on(t.reason, t.at), index("decisions_at").on(t.at)],
 );
 
 /** Messages and their delivery status, projected from the ContactDO (rev guards against stale batches). */
@@ -129,7 +129,7 @@ export const messages = sqliteTable(
     /** The consent the message relied on: {purpose, state, source, at, text} or {purpose, state: "implied"}. */
     consent: text("consent", { mode: "json" }),
   },
-  (t) => [index("messages_contact").on(t.contactId, t.createdAt), index("messages_flow").on(t.flowKey, t.createdAt)],
+  (t) => [index("messages_contact").on(t.contactId, t.createdAt), index("messages_flow").on(t.flowKey, t.createdAt), index("messages_sent").on(t.sentAt)],
 );
 
 /** Flow runs: where each run is, so the runs waiting at each step can be counted. */
@@ -255,3 +255,69 @@ export const tasks = sqliteTable(
   },
   (t) => [index("tasks_owner").on(t.owner, t.state, t.slaDueAt)],
 );
+
+/** Managed API keys: only the SHA-256 of the key is stored; the key is shown once, at creation. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    role: text("role").notNull(),
+    hash: text("hash").notNull().unique(),
+    /** The first characters of the key (`tid_ab12…`), so people can tell keys apart. */
+    prefix: text("prefix").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+    lastUsedAt: integer("last_used_at"),
+  },
+);
+
+/** Admin changes made through the API: who, what, when, before and after. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    at: integer("at").notNull(),
+    keyId: text("key_id").notNull(),
+    role: text("role").notNull(),
+    action: text("action").notNull(),
+    target: text("target").notNull(),
+    before: text("before", { mode: "json" }),
+    after: text("after", { mode: "json" }),
+  },
+  (t) => [index("audit_at").on(t.at, t.id), index("audit_action").on(t.action, t.at), index("audit_target").on(t.target, t.at), index("audit_key").on(t.keyId, t.at)],
+);
+
+/** Consent ledger changes without the number or the text (governance: opt-out rates, provenance). */
+export const consentChanges = sqliteTable(
+  "consent_changes",
+  {
+    id: text("id").primaryKey(),
+    contactId: text("contact_id").notNull(),
+    purpose: text("purpose").notNull(),
+    action: text("action").notNull(),
+    state: text("state").notNull(),
+    source: text("source").notNull(),
+    /** Whether the entry carries the text agreed to, and proof (IP, page, user agent). */
+    hasText: integer("has_text", { mode: "boolean" }).notNull(),
+    hasProof: integer("has_proof", { mode: "boolean" }).notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("consent_changes_at").on(t.action, t.at), index("consent_changes_contact").on(t.contactId, t.at)],
+);
+
+/** Stored governance reports (monthly, by the Cron Trigger). */
+export const governanceReports = sqliteTable("governance_reports", {
+  id: text("id").primaryKey(),
+  fromAt: integer("from_at").notNull(),
+  toAt: integer("to_at").notNull(),
+  createdAt: integer("created_at").notNull(),
+  body: text("body", { mode: "json" }).notNull(),
+});
+
+/** Erased contacts (ids only): late records for them are scrubbed as they are written. */
+export const erasures = sqliteTable("erasures", {
+  contactId: text("contact_id").primaryKey(),
+  at: integer("at").notNull(),
+});

@@ -15,12 +15,13 @@ export async function currentVersion(db: D1Database, table: keyof typeof TABLES,
   return db.prepare(`SELECT version, body FROM ${table} WHERE ${TABLES[table].key} = ? ORDER BY version DESC LIMIT 1`).bind(key).first();
 }
 
-/** Save `value` as a new version unless it equals the current one. */
+/** Save `value` as a new version unless it equals the current one; `extra` statements (an audit row) join its batch. */
 export async function saveVersion(
   db: D1Database,
   table: keyof typeof TABLES,
   key: string,
   value: object,
+  extra?: (change: { before: string | null; after: string }) => D1PreparedStatement[],
 ): Promise<{ version: number; changed: boolean }> {
   const body = JSON.stringify(value);
   const current = await currentVersion(db, table, key);
@@ -33,6 +34,7 @@ export async function saveVersion(
   const [inserted] = await db.batch([
     db.prepare(`INSERT INTO ${table} (${cols}) SELECT ${vals} FROM ${table} WHERE ${k} = ? RETURNING version`).bind(...binds),
     bumpConfigVersion(db),
+    ...(extra?.({ before: current?.body ?? null, after: body }) ?? []),
   ]);
   invalidateConfig();
   return { version: (inserted!.results[0] as { version: number }).version, changed: true };

@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { type FieldError, badFields, fieldErrors } from "../http/problem";
+import { erasedError, isErased } from "../privacy/erased";
 import { type Call, ingest, normalise } from "./ingest";
 import { BatchBody, IdentifyCall, TrackCall } from "./schema";
 
@@ -25,6 +26,8 @@ for (const [type, schema] of [["identify", IdentifyCall], ["track", TrackCall]] 
       const call = { ...c.req.valid("json"), type } as Call;
       const n = normalise(call);
       if (!n.ok) return badFields(n.errors);
+      // An erased contact's number is never stored again (one D1 read, only when the call carries a phone).
+      if (n.call.phone && (await isErased(c.env, n.call.phone))) return badFields([erasedError("traits.phone")]);
       const r = await ingest(c.env, call, n.call);
       return c.json({ ok: true as const, ...r }, 200);
     },
@@ -51,7 +54,7 @@ events.openapi(
   async (c) => {
     const { batch } = c.req.valid("json");
     const rejected: Array<{ index: number; errors: FieldError[] }> = [];
-    const groups = new Map<string, Array<{ call: Call; n: ReturnType<typeof normalise> & { ok: true } }>>();
+    const groups = new Map<string, Array<{ call: Call; n: ReturnType<typeof normalise> & { ok: true }; index: number }>>();
     batch.forEach((raw, index) => {
       const type = (raw as { type?: unknown } | null)?.type;
       const schema = type === "identify" ? IdentifyCall : type === "track" ? TrackCall : undefined;
@@ -63,13 +66,17 @@ events.openapi(
       if (!n.ok) return rejected.push({ index, errors: n.errors });
       // Calls for one person keep their order; different people go in parallel.
       const key = call.userId ? `u:${call.userId}` : `a:${call.anonymousId}`;
-      groups.set(key, [...(groups.get(key) ?? []), { call, n }]);
+      groups.set(key, [...(groups.get(key) ?? []), { call, n, index }]);
     });
     let accepted = 0;
     let duplicates = 0;
     await Promise.all(
       [...groups.values()].map(async (list) => {
-        for (const { call, n } of list) {
+        for (const { call, n, index } of list) {
+          if (n.call.phone && (await isErased(c.env, n.call.phone))) {
+            rejected.push({ index, errors: [erasedError(`batch.${index}.traits.phone`)] });
+            continue;
+          }
           const r = await ingest(c.env, call, n.call);
           accepted++;
           if (r.duplicate) duplicates++;

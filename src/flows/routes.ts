@@ -1,5 +1,6 @@
 /** `PUT /v1/flows/:key`, `GET /v1/flows`, `GET /v1/flows/:key`: versioned flows with runs waiting per step. */
 import { z } from "@hono/zod-openapi";
+import { auditStatement } from "../audit/audit";
 import { currentVersion, saveVersion } from "../db/versions";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { type FieldError, badFields, problem } from "../http/problem";
@@ -74,7 +75,7 @@ flows.openapi(
     const stages = configuredStages(config.settings);
     for (const s of stagesOf(body)) if (!stages.includes(s)) errors.push({ field: "steps", message: `stage ${s} is not one of ${stages.join(", ")}` });
     if (errors.length) return badFields(errors);
-    const { version, changed } = await saveVersion(c.env.DB, "flows", key, body);
+    const { version, changed } = await saveVersion(c.env.DB, "flows", key, body, (ch) => [auditStatement(c, { action: "flow.save", target: `flow:${key}`, ...ch })]);
     return c.json({ key, version, changed, flow: body }, 200);
   },
 );

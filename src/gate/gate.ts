@@ -10,7 +10,7 @@ import { templateSkipReason } from "../templates/library";
 import { type TimingInput, timing } from "./timing";
 
 /** The two messages that are about consent itself (exempt from the consent check, not from the rest). */
-export type ConsentMessage = "consent_request" | "optin_confirmation";
+export type ConsentMessage = "consent_request" | "optin_confirmation" | "keyword_reply";
 
 /** Everything the gate looks at for one message (no I/O). */
 export interface GateInput {
@@ -45,6 +45,9 @@ export const CHECKS: Check[] = [
       const reason = consentBlock(state, i.message.purpose);
       return reason ? skip(reason) : undefined;
     }
+    // A reply to a keyword (the STOP confirmation, HELP) answers the person's own message: it goes
+    // whatever their consent, only not to a suppressed number (checked above).
+    if (kind === "keyword_reply") return undefined;
     // A consent message goes only while it still makes sense: the request while the grant is
     // pending, the confirmation while it is granted. After STOP, neither.
     if (state === "stopped") return skip("stopped");

@@ -12,6 +12,8 @@ import { contactForPhone, toE164 } from "../contacts/identity";
 import { verifyTwilioSignature } from "./twilio-signature";
 import { fromTwilioStatus } from "./twilio";
 import { fromSmsapiStatus } from "./smsapi";
+import { parseSmsapiInbound } from "../conversation/smsapi-inbound";
+import { isErased } from "../privacy/erased";
 
 /** Provider webhooks (authenticated by signature, not by API key). */
 export const providerWebhooks = new Hono<AppEnv>();
@@ -78,6 +80,8 @@ providerWebhooks.post("/webhooks/twilio/inbound", async (c) => {
   const sid = one("MessageSid") ?? one("SmsSid");
   if (!from || !sid) return problem(400, "Invalid request", "an inbound message needs From (a phone number) and MessageSid");
   const answered = one("OptOutType")?.toLowerCase();
+  // An erased person's number is never stored again: the reply is dropped (the number is suppressed).
+  if (await isErased(c.env, from)) return c.body(twiml(), 200, { "content-type": "text/xml" });
   const contactId = await contactForPhone(c.env, from);
   const r = await c.env.CONTACT.getByName(contactId).receive(contactId, {
     provider: "twilio", providerId: sid, from, to: one("To") ?? "", body: one("Body") ?? "",
@@ -118,5 +122,24 @@ providerWebhooks.get("/webhooks/smsapi/status", async (c) => {
       ...(status !== "sent" && status !== "delivered" ? { errorCode: statuses[i] } : {}),
     });
   }
+  return c.text("OK");
+});
+
+/**
+ * `POST /webhooks/smsapi/inbound?secret=…`: a reply through SMSAPI (form or query parameters; see
+ * src/conversation/smsapi-inbound.ts for the names). SMSAPI does not answer STOP itself, so the
+ * confirmation is a message Tidings sends. Answered with a plain `OK`.
+ */
+providerWebhooks.post("/webhooks/smsapi/inbound", async (c) => {
+  if (c.req.query("secret") !== c.env.SMSAPI_CALLBACK_SECRET) return problem(403, "Invalid secret", "the callback URL's secret does not match");
+  const form = Object.fromEntries(new URLSearchParams(await c.req.text()));
+  const { secret: _s, ...query } = c.req.query();
+  const sms = parseSmsapiInbound({ ...query, ...form });
+  if ("missing" in sms) return problem(400, "Invalid request", `missing ${sms.missing.join(", ")}`, { errors: sms.missing.map((field) => ({ field, message: "required" })) });
+  const from = toE164(sms.from.startsWith("+") ? sms.from : `+${sms.from}`);
+  if (!from) return problem(400, "Invalid request", "sms_from is not a phone number", { errors: [{ field: "sms_from", message: "not a phone number" }] });
+  if (await isErased(c.env, from)) return c.text("OK");
+  const contactId = await contactForPhone(c.env, from);
+  await c.env.CONTACT.getByName(contactId).receive(contactId, { provider: "smsapi", providerId: sms.id, from, to: sms.to, body: sms.text, replyVia: "send" });
   return c.text("OK");
 });

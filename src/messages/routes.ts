@@ -11,6 +11,7 @@ import { getConfig } from "../settings/config";
 import { sendRefusal } from "../templates/library";
 import { Job, Purpose } from "../settings/schema";
 import { iso } from "../clock";
+import { erasedError, isErased } from "../privacy/erased";
 
 /** Messages sub-app. */
 export const messages = newApp();
@@ -61,6 +62,7 @@ messages.openapi(
     if (body.to) {
       const phone = toE164(body.to);
       if (!phone) return badFields([{ field: "to", message: "not a valid phone number (use E.164, e.g. +14155550100)" }]);
+      if (await isErased(c.env, phone)) return badFields([erasedError("to")]);
       contactId = await contactForPhone(c.env, phone, config.version);
     } else {
       contactId = await resolveRef(c.env, body.contact!);

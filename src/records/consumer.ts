@@ -86,6 +86,11 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
         ops.push(db.insert(t.tasks).values(row).onConflictDoUpdate({ target: t.tasks.id, set: changes, setWhere: sql`excluded.rev > ${t.tasks.rev}` }));
         break;
       }
+      case "consent": {
+        const { kind: _k, ...row } = r;
+        ops.push(db.insert(t.consentChanges).values(row).onConflictDoNothing());
+        break;
+      }
       case "ping":
         ops.push(
           db.insert(t.meta).values({ key: "records_ping", value: r.id })
@@ -94,7 +99,28 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
         break;
     }
   }
+  // A late or redelivered record of an erased contact must not bring its number back: scrub it in the same batch.
+  const touched = [...new Set(records.flatMap((r) => (r.kind === "contact" || r.kind === "message" || r.kind === "task" ? [r.contactId] : [])))];
+  // D1 binds at most 100 parameters per statement.
+  for (let i = 0; i < touched.length; i += 50) ops.push(...scrubErased(db, touched.slice(i, i + 50)));
   if (ops.length) await db.batch(ops as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+}
+
+/**
+ * Statements that anonymise the D1 rows of those of `ids` that were erased: rows from before the
+ * erasure only, so a new contact under the same id (the same userId later) is kept. A no-op otherwise.
+ */
+export function scrubErased(db: ReturnType<typeof drizzle>, ids: string[]): BatchItem<"sqlite">[] {
+  const list = sql.join(ids.map((id) => sql`${id}`), sql`, `);
+  // Qualified by hand: an unqualified contact_id inside the subquery would name erasures' own column.
+  const before = (table: string, id: string) => sql.raw(`EXISTS (SELECT 1 FROM erasures e WHERE e.contact_id = "${table}"."${id}" AND "${table}"."created_at" <= e.at)`);
+  return [
+    db.delete(t.contacts).where(sql`${t.contacts.id} IN (${list}) AND ${before("contacts", "id")}`),
+    db.update(t.messages).set({ to: null, body: null })
+      .where(sql`${t.messages.contactId} IN (${list}) AND (${t.messages.to} IS NOT NULL OR ${t.messages.body} IS NOT NULL) AND ${before("messages", "contact_id")}`),
+    db.update(t.tasks).set({ reply: null })
+      .where(sql`${t.tasks.contactId} IN (${list}) AND ${t.tasks.reply} IS NOT NULL AND ${before("tasks", "contact_id")}`),
+  ];
 }
 
 /** Queue handler for the records queue: all or nothing per batch (D1 batches are transactions). */

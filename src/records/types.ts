@@ -147,6 +147,20 @@ export interface PingRecord {
   id: string;
 }
 
+/** A consent ledger change, without the number or the text (governance reports). */
+export interface ConsentChangeRecord {
+  kind: "consent";
+  id: string;
+  contactId: string;
+  purpose: string;
+  action: string;
+  state: string;
+  source: string;
+  hasText: boolean;
+  hasProof: boolean;
+  at: number;
+}
+
 /** Any record. */
 export type RecordMessage =
   | DecisionRecord
@@ -157,4 +171,5 @@ export type RecordMessage =
   | ConversionRecord
   | ClickRecord
   | TaskRecord
-  | PingRecord;
+  | PingRecord
+  | ConsentChangeRecord;

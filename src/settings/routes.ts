@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { invalid, problem } from "../http/problem";
+import { auditStatement } from "../audit/audit";
 import { currentVersion, saveVersion } from "../db/versions";
 import { getConfig } from "./config";
 import { type SectionName, SECTIONS } from "./schema";
@@ -53,7 +54,7 @@ settings.openapi(
     if (!isSection(section)) return unknown(section);
     const parsed = SECTIONS[section].safeParse(c.req.valid("json"));
     if (!parsed.success) return invalid(parsed.error);
-    const { version, changed } = await saveVersion(c.env.DB, "settings", section, parsed.data);
+    const { version, changed } = await saveVersion(c.env.DB, "settings", section, parsed.data, (ch) => [auditStatement(c, { action: "settings.save", target: `settings:${section}`, ...ch })]);
     return c.json({ section, version, value: parsed.data, changed }, 200);
   },
 );

@@ -6,6 +6,7 @@ import { z } from "@hono/zod-openapi";
 import { Duration } from "../duration";
 import { CapsSection } from "../caps/settings";
 import { ConsentSection } from "../consent/settings";
+import { GovernanceSection } from "../governance/settings";
 import { SendersSection } from "../senders/settings";
 import { StageRulesSection } from "../stages/settings";
 import { RoutingSection } from "../tasks/settings";
@@ -103,6 +104,7 @@ export const SECTIONS = {
   keywords: KeywordsSection,
   routing: RoutingSection,
   stageRules: StageRulesSection,
+  governance: GovernanceSection,
   senders: SendersSection,
 } as const;
 

@@ -1,5 +1,6 @@
 /** `POST /v1/suppressions`, `DELETE /v1/suppressions/:phone`, `GET /v1/suppressions/:phone`: numbers never texted. */
 import { z } from "@hono/zod-openapi";
+import { auditStatement } from "../audit/audit";
 import { lookupAlias, toE164 } from "../contacts/identity";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { badFields } from "../http/problem";
@@ -31,8 +32,11 @@ suppressions.openapi(
     const phone = toE164(body.phone);
     if (!phone) return badPhone();
     const hash = await suppressionHash(c.env.SUPPRESSION_KEY, phone);
-    await c.env.DB.prepare("INSERT OR IGNORE INTO suppressions (hash, reason, source, created_at) VALUES (?, ?, ?, ?)")
-      .bind(hash, body.reason, c.get("keyId"), Date.now()).run();
+    // The audit names the hash, never the number.
+    await c.env.DB.batch([
+      c.env.DB.prepare("INSERT OR IGNORE INTO suppressions (hash, reason, source, created_at) VALUES (?, ?, ?, ?)").bind(hash, body.reason, c.get("keyId"), Date.now()),
+      auditStatement(c, { action: "suppression.add", target: `suppression:${hash}`, after: { suppressed: true, reason: body.reason } }),
+    ]);
     await notifyOwner(c.env, phone, true);
     return c.json({ suppressed: true, hash }, 200);
   },
@@ -51,9 +55,12 @@ suppressions.openapi(
     const phone = toE164(c.req.valid("param").phone);
     if (!phone) return badPhone();
     const hash = await suppressionHash(c.env.SUPPRESSION_KEY, phone);
-    const r = await c.env.DB.prepare("DELETE FROM suppressions WHERE hash = ?").bind(hash).run();
+    const [r] = await c.env.DB.batch([
+      c.env.DB.prepare("DELETE FROM suppressions WHERE hash = ?").bind(hash),
+      auditStatement(c, { action: "suppression.remove", target: `suppression:${hash}`, before: { suppressed: true }, after: { suppressed: false } }),
+    ]);
     await notifyOwner(c.env, phone, false);
-    return c.json({ suppressed: false, removed: r.meta.changes > 0 }, 200);
+    return c.json({ suppressed: false, removed: r!.meta.changes > 0 }, 200);
   },
 );
 

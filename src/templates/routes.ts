@@ -4,6 +4,7 @@
  * save) and `POST /v1/templates/preview` (preview-route.ts).
  */
 import { z } from "@hono/zod-openapi";
+import { auditStatement } from "../audit/audit";
 import { currentVersion, saveVersion } from "../db/versions";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { badFields, problem } from "../http/problem";
@@ -96,7 +97,7 @@ templates.openapi(
     const findings = lintTemplate(body, config.settings);
     const errors = findings.filter(blocks);
     if (errors.length) return badFields(errors.map((f) => ({ field: f.field, message: f.message, rule: f.rule })), { findings });
-    const { version, changed } = await saveVersion(c.env.DB, "templates", key, body);
+    const { version, changed } = await saveVersion(c.env.DB, "templates", key, body, (ch) => [auditStatement(c, { action: "template.save", target: `template:${key}`, ...ch })]);
     // Retiring (or drafting) a template that flows still send makes their sends skip: say which flows.
     return c.json({ key, version, changed, template: body, ...segmentInfo(body.body), warnings: findings, usedBy: flowsUsing(config.flows, key) }, 200);
   },

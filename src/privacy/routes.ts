@@ -1,0 +1,102 @@
+/**
+ * Personal data: `GET /v1/contacts/:id/export` (everything held about a contact) and
+ * `DELETE /v1/contacts/:id` (erasure). Both are recorded in the audit log, by contact id only.
+ */
+import { z } from "@hono/zod-openapi";
+import { auditStatement } from "../audit/audit";
+import { now } from "../clock";
+import { resolveRef } from "../contacts/identity";
+import { PROBLEMS, newApp, route } from "../http/app";
+import { problem } from "../http/problem";
+import { suppressionHash } from "../suppression/hash";
+import { ERASED } from "./erased";
+
+/** Privacy sub-app. */
+export const privacy = newApp();
+
+const Ref = z.object({ id: z.string().min(1).max(300).openapi({ example: "user:u-123" }) });
+const notFound = (ref: string) => problem(404, "Contact not found", `no contact for ${ref}`);
+
+/** D1 tables keyed by contact id, exported as they are. */
+const D1_TABLES = ["contacts", "messages", "decisions", "stage_changes", "flow_runs", "conversions", "clicks", "links", "tasks", "consent_changes"] as const;
+
+/** JSON columns come back as text: give them back as JSON. */
+function parsed(row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(row)) {
+    if (typeof v === "string" && /^[[{]/.test(v)) {
+      try {
+        out[k] = JSON.parse(v);
+        continue;
+      } catch {
+        // not JSON after all: keep the text
+      }
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+privacy.openapi(
+  route("read", {
+    method: "get",
+    path: "/contacts/{id}/export",
+    tags: ["Privacy"],
+    summary: "Everything held about a contact: its Durable Object (profile, consent ledger, events, messages, decisions, tasks…) and its D1 rows",
+    request: { params: Ref },
+    responses: { 200: { description: "The export" }, 404: { description: "No such contact" }, ...PROBLEMS },
+  }),
+  async (c) => {
+    const { id: ref } = c.req.valid("param");
+    const id = await resolveRef(c.env, ref);
+    // Typed loosely: RPC's recursive mapping of JSON rows is too deep for the checker.
+    const held = (id ? await c.env.CONTACT.getByName(id).exportData() : undefined) as Record<string, Record<string, unknown>[]> | undefined;
+    if (!id || !held) return notFound(ref);
+    const contact = Object.fromEntries(Object.entries(held).map(([t, rows]) => [t, rows.map(parsed)]));
+    const d1: Record<string, Record<string, unknown>[]> = {};
+    const col = (t: string) => (t === "contacts" ? "id" : "contact_id");
+    const answers = await c.env.DB.batch(D1_TABLES.map((t) => c.env.DB.prepare(`SELECT * FROM ${t} WHERE ${col(t)} = ?`).bind(id)));
+    D1_TABLES.forEach((t, i) => (d1[t] = (answers[i]!.results as Record<string, unknown>[]).map(parsed)));
+    const audit = await c.env.DB.prepare("SELECT * FROM audit_log WHERE target = ? ORDER BY at").bind(`contact:${id}`).all<Record<string, unknown>>();
+    await auditStatement(c, { action: "contact.export", target: `contact:${id}`, after: { tables: Object.keys(contact).length + D1_TABLES.length } }).run();
+    return c.json({ contactId: id, exportedAt: new Date(now()).toISOString(), contact, d1: { ...d1, audit_log: audit.results.map(parsed) } }, 200);
+  },
+);
+
+privacy.openapi(
+  route("contacts:write", {
+    method: "delete",
+    path: "/contacts/{id}",
+    tags: ["Privacy"],
+    summary: "Erase a contact: its Durable Object deleted, D1 rows anonymised, aliases removed, the number kept only as a keyed hash (reason erased)",
+    request: { params: Ref },
+    responses: { 200: { description: "Erased" }, 404: { description: "No such contact" }, ...PROBLEMS },
+  }),
+  async (c) => {
+    const { id: ref } = c.req.valid("param");
+    const id = await resolveRef(c.env, ref);
+    const gone = id ? await c.env.CONTACT.getByName(id).erase() : undefined;
+    if (!id || !gone) return notFound(ref);
+    const at = now();
+    // Numbers this contact still owned are erased (blocked for good); others it once held are only scrubbed.
+    const owned: string[] = [];
+    for (const p of gone.phones) {
+      const released = await c.env.ALIAS.getByName(`phone:${p}`).release(id);
+      if (released || p === gone.phone) owned.push(p);
+    }
+    const hashes = await Promise.all(owned.map((p) => suppressionHash(c.env.SUPPRESSION_KEY, p)));
+    const db = c.env.DB;
+    const list = gone.phones.length ? gone.phones : [""];
+    const marks = list.map(() => "?").join(", ");
+    await db.batch([
+      db.prepare("INSERT OR REPLACE INTO erasures (contact_id, at) VALUES (?, ?)").bind(id, at),
+      db.prepare("DELETE FROM contacts WHERE id = ?").bind(id),
+      db.prepare(`UPDATE messages SET "to" = NULL, body = NULL WHERE contact_id = ?`).bind(id),
+      db.prepare("UPDATE tasks SET reply = NULL WHERE contact_id = ?").bind(id),
+      db.prepare(`DELETE FROM sandbox_messages WHERE "to" IN (${marks})`).bind(...list),
+      ...hashes.map((h) => db.prepare("INSERT OR REPLACE INTO suppressions (hash, reason, source, created_at) VALUES (?, ?, ?, ?)").bind(h, ERASED, c.get("keyId"), at)),
+      auditStatement(c, { action: "contact.erase", target: `contact:${id}`, before: { numbers: gone.phones.length }, after: { erased: true, suppressionHashes: hashes } }),
+    ]);
+    return c.json({ contactId: id, erased: true, numbersErased: hashes.length }, 200);
+  },
+);
