@@ -189,6 +189,13 @@ describe("B2B rules", () => {
 });
 
 describe("validation", () => {
+  it("refuses, at save, a rule naming a stage that is not configured", async () => {
+    await api("PUT", "/v1/settings/stages", { preset: "b2c" });
+    const r = await api("PUT", "/v1/settings/stageRules", { rules: [{ name: "to_mql", event: "Pricing Viewed", to: "mql" }] });
+    expect(r.status).toBe(400);
+    expect(r.body.errors[0]).toMatchObject({ field: "rules.0.to", message: expect.stringContaining("mql is not a configured stage") });
+  });
+
   it("refuses malformed rules, naming the field", async () => {
     const put = (body: unknown) => api("PUT", "/v1/settings/stageRules", body);
     const fields = async (body: unknown) => {

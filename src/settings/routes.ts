@@ -1,11 +1,12 @@
 /** `GET /v1/settings`, `GET/PUT /v1/settings/:section`: versioned, validated, cached. */
 import { z } from "@hono/zod-openapi";
 import { PROBLEMS, newApp, route } from "../http/app";
-import { invalid, problem } from "../http/problem";
+import { badFields, invalid, problem } from "../http/problem";
+import { type StageRules, stageRuleErrors } from "../stages/settings";
 import { auditStatement } from "../audit/audit";
 import { currentVersion, saveVersion } from "../db/versions";
 import { getConfig } from "./config";
-import { type SectionName, SECTIONS } from "./schema";
+import { type SectionName, SECTIONS, stagesOf } from "./schema";
 
 /** Settings sub-app. */
 export const settings = newApp();
@@ -54,6 +55,11 @@ settings.openapi(
     if (!isSection(section)) return unknown(section);
     const parsed = SECTIONS[section].safeParse(c.req.valid("json"));
     if (!parsed.success) return invalid(parsed.error);
+    // Stage rules must name configured stages (rules left behind by a later preset change stay inert).
+    if (section === "stageRules") {
+      const errors = stageRuleErrors(parsed.data as StageRules, stagesOf((await getConfig(c.env.DB)).settings));
+      if (errors.length) return badFields(errors);
+    }
     const { version, changed } = await saveVersion(c.env.DB, "settings", section, parsed.data, (ch) => [auditStatement(c, { action: "settings.save", target: `settings:${section}`, ...ch })]);
     return c.json({ section, version, value: parsed.data, changed }, 200);
   },
