@@ -78,6 +78,8 @@ interface HandOver {
 export class ContactDO extends DurableObject<Env> {
   private readonly store: ContactStore;
   private flushing: Promise<void> | undefined;
+  /** What the alarm is set to, as far as this instance knows (undefined: unknown). */
+  private armedAt: number | null | undefined;
   /** Flow versions an absorbed contact's runs need, loaded before the merge transaction. */
   private readonly preloaded = new Map<string, CompiledFlow>();
 
@@ -524,6 +526,7 @@ export class ContactDO extends DurableObject<Env> {
     for (const r of this.store.all<{ p: string | null }>(`SELECT phone AS p FROM consent UNION SELECT "to" FROM messages`)) if (r.p) phones.add(r.p);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    this.armedAt = undefined;
     // This live instance keeps its store: give it the empty schema a new contact would get.
     this.ctx.storage.transactionSync(() => new ContactStore(this.ctx.storage.sql));
     return { contactId: c.id, phone: c.phone, phones: [...phones] };
@@ -531,6 +534,7 @@ export class ContactDO extends DurableObject<Env> {
 
   /** Run every due timer, each in its own transaction with its effect, then re-arm. */
   override async alarm(): Promise<void> {
+    this.armedAt = undefined; // a fired alarm is no longer set
     const contact = this.store.contact();
     // A merged contact's runs and timers travelled to the contact it merged into.
     if (!contact || contact.merged_into) return;
@@ -613,14 +617,20 @@ export class ContactDO extends DurableObject<Env> {
 
   /** Arm the one alarm for the earliest timer (or soon, while the outbox holds rows). */
   private async arm(): Promise<void> {
-    if (this.store.contact()?.merged_into) return this.ctx.storage.deleteAlarm();
-    const next = this.store.first<{ at: number | null }>("SELECT min(due_at) AS at FROM timers")?.at ?? undefined;
-    const pending = this.store.first("SELECT 1 FROM outbox LIMIT 1") ? Date.now() + 5_000 : undefined;
-    // Timers are in the clock's time; the alarm runs in real time (they are equal outside tests).
-    const offset = now() - Date.now();
-    const candidates = [next !== undefined ? next - offset : undefined, pending].filter((x): x is number => x !== undefined);
-    if (candidates.length) await this.ctx.storage.setAlarm(Math.min(...candidates));
-    else await this.ctx.storage.deleteAlarm();
+    let at: number | null = null;
+    if (!this.store.contact()?.merged_into) {
+      const next = this.store.first<{ at: number | null }>("SELECT min(due_at) AS at FROM timers")?.at ?? undefined;
+      const pending = this.store.first("SELECT 1 FROM outbox LIMIT 1") ? Date.now() + 5_000 : undefined;
+      // Timers are in the clock's time; the alarm runs in real time (they are equal outside tests).
+      const offset = now() - Date.now();
+      const candidates = [next !== undefined ? next - offset : undefined, pending].filter((x): x is number => x !== undefined);
+      if (candidates.length) at = Math.min(...candidates);
+    }
+    // Most events leave the earliest timer where it was: no storage write for an unchanged alarm.
+    if (at === this.armedAt) return;
+    if (at === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+    this.armedAt = at;
   }
 }
 
