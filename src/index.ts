@@ -23,6 +23,7 @@ import { onError, problem } from "./http/problem";
 import { redirects, shortHost } from "./links/routes";
 import { messages } from "./messages/routes";
 import { privacy } from "./privacy/routes";
+import { reports } from "./reports/routes";
 import { type NotifyJob, consumeNotifications } from "./tasks/notify";
 import { tasks } from "./tasks/routes";
 import { consumeRecords } from "./records/consumer";
@@ -61,6 +62,7 @@ app.route("/v1", keys);
 app.route("/v1", auditRoutes);
 app.route("/v1", governance);
 app.route("/v1", privacy);
+app.route("/v1", reports);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 const info = { title: "Tidings", version: "0.1.0", description: "Lifecycle SMS: the right message for each contact's stage, with consent, quiet hours and caps." };

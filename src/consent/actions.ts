@@ -2,6 +2,7 @@
  * Consent changes inside a ContactDO transaction: append to the ledger (never rewrite), and send the
  * one message each change calls for — the double opt-in request, or the opt-in confirmation.
  */
+import { optOutOutcome } from "../reports/outcomes";
 import { now } from "../clock";
 import type { Session } from "../contacts/session";
 import { createMessage } from "../contacts/session";
@@ -63,6 +64,8 @@ export function changeConsent(s: Session, c: ConsentChange): ConsentState {
   const seq = s.store.first<{ seq: number }>("SELECT seq FROM consent WHERE id = ?", id)!.seq;
   s.store.record({ kind: "consent", id: `${s.contact.id}:${seq}`, contactId: s.contact.id, purpose: c.purpose, action: c.action, state, source: c.source, hasText: Boolean(c.text), hasProof: Boolean(c.proof), at: c.at ?? now() });
   s.store.touchContact();
+  // A revocation outside a STOP (which counts once, in stopAll) is an opt-out for the reports.
+  if (c.action === "revoke" && !c.stop && before !== "revoked" && before !== "stopped") optOutOutcome(s, `revoke:${seq}`, c.at ?? now());
   if (c.silent) return state;
   if (state === "pending" && before !== "pending") consentMessage(s, "consent_request", c.purpose, id);
   if (state === "granted" && before !== "granted" && settings.confirmOptIn.includes(c.purpose)) {
@@ -100,7 +103,9 @@ export function consentBasis(s: Session, purpose: string): ConsentBasis {
  */
 export function stopAll(s: Session, source: string, ref: string): void {
   const purposes = new Set(["transactional", "marketing", ...s.config.settings.consent.topics, ...ledger(s).map((e) => e.purpose)]);
+  const wasStopped = consentOf(s)("transactional") === "stopped";
   for (const purpose of purposes) changeConsent(s, { purpose, action: "revoke", source, stop: true, dedupeKey: `stop:${ref}:${purpose}` });
+  if (!wasStopped) optOutOutcome(s, `stop:${ref}`, now());
 }
 
 /** The consent summary for the D1 projection: state per purpose that has entries. */

@@ -431,6 +431,7 @@ export class ContactDO extends DurableObject<Env> {
       s.store.record({
         kind: "click", id: `${hit.code}:${hit.at}:${kind}`, code: hit.code, messageId: hit.messageId, contactId: s.contact.id,
         flowKey: m?.flow_key ?? null, templateKey: m?.template_key ?? null, click: kind, reason: reason ?? null, userAgent: hit.userAgent ?? null, at: hit.at,
+        job: m?.job ?? null, stage: m?.stage ?? null,
       });
       if (kind === "click") {
         const properties = { url: hit.url, code: hit.code, message_id: hit.messageId, template: m?.template_key ?? null, flow: m?.flow_key ?? null };

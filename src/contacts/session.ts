@@ -42,7 +42,7 @@ export function setStage(s: Session, stage: string, reason: string): boolean {
   const id = newId("s");
   s.store.run("INSERT INTO stage_history (id, from_stage, to_stage, reason, at) VALUES (?, ?, ?, ?, ?)", id, s.contact.stage, stage, reason, at);
   s.store.run("UPDATE contact SET stage = ?, stage_at = ?", stage, at);
-  s.store.record({ kind: "stage_change", id, contactId: s.contact.id, from: s.contact.stage, to: stage, reason, at });
+  s.store.record({ kind: "stage_change", id, contactId: s.contact.id, from: s.contact.stage, to: stage, reason, at, fromAt: s.contact.stage ? s.contact.stage_at : null });
   s.contact = { ...s.contact, stage, stage_at: at };
   s.store.touchContact();
   return true;

@@ -50,6 +50,8 @@ export const MIGRATIONS = [
   `CREATE TABLE tasks (id TEXT PRIMARY KEY, intent TEXT NOT NULL, owner TEXT, reply TEXT, source TEXT NOT NULL, stage TEXT,
     state TEXT NOT NULL, sla_due_at INTEGER NOT NULL, created_at INTEGER NOT NULL, acked_at INTEGER, done_at INTEGER,
     breached_at INTEGER, rev INTEGER NOT NULL DEFAULT 0);`,
+  // Runs in a flow's control group (holdout): they go through the flow without sending.
+  `ALTER TABLE runs ADD COLUMN holdout INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /**
@@ -68,7 +70,7 @@ export const FRESH = `
     name TEXT, properties TEXT NOT NULL, at INTEGER NOT NULL, received_at INTEGER NOT NULL);
   CREATE TABLE runs (id TEXT PRIMARY KEY, flow_key TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL,
     pc INTEGER NOT NULL, started_at INTEGER NOT NULL, started_seq INTEGER NOT NULL, ended_at INTEGER, trigger TEXT NOT NULL,
-    rev INTEGER NOT NULL DEFAULT 0);
+    rev INTEGER NOT NULL DEFAULT 0, holdout INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE timers (id TEXT PRIMARY KEY, due_at INTEGER NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL);
   CREATE TABLE messages (id TEXT PRIMARY KEY, idem_key TEXT UNIQUE, fingerprint TEXT, run_id TEXT, flow_key TEXT,
     step TEXT, template_key TEXT NOT NULL, template_version INTEGER, purpose TEXT NOT NULL, job TEXT NOT NULL, stage TEXT,
@@ -157,6 +159,7 @@ export interface RunRow {
   ended_at: number | null;
   trigger: string;
   rev: number;
+  holdout: number;
 }
 
 /** An event row. */
@@ -266,12 +269,12 @@ export class ContactStore {
   }
 
   /** Bump a run's revision and queue its position for D1. */
-  touchRun(id: string, step: string): void {
+  touchRun(id: string, step: string, job?: string): void {
     this.run("UPDATE runs SET rev = rev + 1 WHERE id = ?", id);
     const r = this.first<RunRow>("SELECT * FROM runs WHERE id = ?", id)!;
     this.record({
       kind: "run", id: r.id, rev: r.rev, contactId: this.contact()!.id, flowKey: r.flow_key, version: r.version,
-      step, status: r.status, startedAt: r.started_at, updatedAt: now(),
+      step, status: r.status, startedAt: r.started_at, updatedAt: now(), job, holdout: r.holdout === 1,
     });
   }
 }

@@ -3,6 +3,7 @@
  * keywords applied (STOP, START, HELP, YES, revocations in other words), the event `SMS Received`
  * handed to flows, and at most one reply text returned for the provider to send back.
  */
+import { replyOutcome } from "../reports/outcomes";
 import { now } from "../clock";
 import { changeConsent, consentOf, stopAll } from "../consent/actions";
 import { type Session, createMessage } from "../contacts/session";
@@ -74,6 +75,7 @@ export function receive(s: Session, sms: InboundSms): ReceiveResult {
   const routing = s.config.settings.routing;
   const intent = kind === "message" ? intentOf(sms.body, routing) : undefined;
   if (intent && routing.highIntent.includes(intent)) createTask(s, { intent, reply: sms.body, source: "reply" });
+  if (kind === "message") replyOutcome(s, messageId, at);
   const properties = { body: sms.body, from: sms.from, to: sms.to, provider: sms.provider, provider_id: sms.providerId, keyword: kind, ...(intent ? { intent } : {}) };
   s.store.run(
     "INSERT INTO events (message_id, type, name, properties, at, received_at) VALUES (?, 'track', 'SMS Received', ?, ?, ?)",

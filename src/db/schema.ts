@@ -75,6 +75,8 @@ export const stageChanges = sqliteTable(
     toStage: text("to_stage").notNull(),
     reason: text("reason").notNull(),
     at: integer("at").notNull(),
+    /** When the contact had entered `from_stage`. */
+    fromAt: integer("from_at"),
   },
   (t) => [index("stage_changes_contact").on(t.contactId, t.at)],
 );
@@ -128,6 +130,8 @@ export const messages = sqliteTable(
     rev: integer("rev").notNull(),
     /** The consent the message relied on: {purpose, state, source, at, text} or {purpose, state: "implied"}. */
     consent: text("consent", { mode: "json" }),
+    /** Which of this message's facts (created, sent, delivered, failed: bits of reports/facts.ts COUNTED) the rollups hold. */
+    counted: integer("counted").notNull().default(0),
   },
   (t) => [index("messages_contact").on(t.contactId, t.createdAt), index("messages_flow").on(t.flowKey, t.createdAt), index("messages_sent").on(t.sentAt)],
 );
@@ -145,6 +149,11 @@ export const flowRuns = sqliteTable(
     startedAt: integer("started_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     rev: integer("rev").notNull(),
+    /** In the flow's control group: the run went through the flow without sending. */
+    holdout: integer("holdout", { mode: "boolean" }).notNull().default(false),
+    job: text("job"),
+    /** 1 once the run's entry is in the rollups. */
+    counted: integer("counted").notNull().default(0),
   },
   (t) => [index("flow_runs_flow").on(t.flowKey, t.status, t.step)],
 );
@@ -161,8 +170,54 @@ export const conversions = sqliteTable(
     revenue: real("revenue"),
     currency: text("currency"),
     at: integer("at").notNull(),
+    holdout: integer("holdout", { mode: "boolean" }).notNull().default(false),
+    startedAt: integer("started_at"),
+    job: text("job"),
   },
   (t) => [index("conversions_flow").on(t.flowKey, t.at)],
+);
+
+/**
+ * Outcomes: conversions (with revenue), opt-outs and replies credited by last touch to the message
+ * that led to them (message columns null: nothing in window), and appointments, no-shows and B2B steps.
+ */
+export const outcomes = sqliteTable(
+  "outcomes",
+  {
+    id: text("id").primaryKey(),
+    contactId: text("contact_id").notNull(),
+    type: text("type").notNull(),
+    event: text("event").notNull(),
+    at: integer("at").notNull(),
+    revenue: real("revenue"),
+    currency: text("currency"),
+    messageId: text("message_id"),
+    flowKey: text("flow_key"),
+    templateKey: text("template_key"),
+    templateVersion: integer("template_version"),
+    stage: text("stage"),
+    job: text("job"),
+    /** How the message earned the credit: click, delivery (conversions) or sent (opt-outs, replies). */
+    touch: text("touch"),
+    touchAt: integer("touch_at"),
+  },
+  (t) => [index("outcomes_at").on(t.type, t.at), index("outcomes_flow").on(t.flowKey, t.at)],
+);
+
+/**
+ * Report rollups: amounts per dimension, key, UTC day and metric, added to by the records consumer
+ * in the same D1 batch as the records themselves (each record counts once). Reports sum a day range.
+ */
+export const rollups = sqliteTable(
+  "rollups",
+  {
+    dim: text("dim").notNull(),
+    key: text("key").notNull(),
+    day: integer("day").notNull(),
+    metric: text("metric").notNull(),
+    value: real("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.dim, t.day, t.key, t.metric] })],
 );
 
 /** What the sandbox gateway "sent": the local stand-in for a phone. */
@@ -230,6 +285,8 @@ export const clicks = sqliteTable(
     reason: text("reason"),
     userAgent: text("user_agent"),
     at: integer("at").notNull(),
+    job: text("job"),
+    stage: text("stage"),
   },
   (t) => [index("clicks_message").on(t.messageId), index("clicks_flow").on(t.flowKey, t.at)],
 );

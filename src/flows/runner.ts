@@ -14,6 +14,8 @@ import type { CompiledFlow } from "../settings/config";
 import { type Session, createMessage, flowOf, setStage } from "../contacts/session";
 import type { EventRow, RunRow } from "../contacts/store";
 import { applyStageRules } from "../stages/rules";
+import { inHoldout } from "../reports/attribution";
+import { eventOutcomes, revenueOf } from "../reports/outcomes";
 
 /** An event as the runner sees it. */
 export interface RunEvent {
@@ -28,6 +30,7 @@ const subject = (e: { name: string; properties: Record<string, unknown> }) => ({
 /** React to a new event: goals end runs, waiting runs wake, triggers start runs, absence timers move. */
 export function onEvent(s: Session, e: RunEvent): void {
   applyStageRules(s, e); // first, so triggers and sends see the new stage; also moves the dormant timer
+  eventOutcomes(s, e); // before goals end runs: credit goes to the message that led here
   for (const run of activeRuns(s)) {
     const flow = flowOf(s, run.flow_key, run.version);
     if (!flow) continue;
@@ -69,8 +72,8 @@ export function startRun(s: Session, flow: CompiledFlow, e: RunEvent | { seq: nu
   const id = newId("r");
   const t = now();
   s.store.run(
-    "INSERT INTO runs (id, flow_key, version, status, pc, started_at, started_seq, trigger) VALUES (?, ?, ?, 'active', 0, ?, ?, ?)",
-    id, flow.key, flow.version, t, e.seq, JSON.stringify({ name: e.name, properties: e.properties }),
+    "INSERT INTO runs (id, flow_key, version, status, pc, started_at, started_seq, trigger, holdout) VALUES (?, ?, ?, 'active', 0, ?, ?, ?, ?)",
+    id, flow.key, flow.version, t, e.seq, JSON.stringify({ name: e.name, properties: e.properties }), inHoldout(s.contact.id, flow.key, flow.holdout) ? 1 : 0,
   );
   s.flows.set(`${flow.key}@${flow.version}`, flow);
   advance(s, id, 0);
@@ -129,6 +132,11 @@ export function advance(s: Session, runId: string, pc: number): void {
         continue;
       }
       case "send":
+        if (run.holdout) {
+          holdBack(s, run, flow, instr.template);
+          pc++;
+          continue;
+        }
         createMessage(s, {
           idemKey: `run:${run.id}:${pc}`, runId: run.id, flowKey: flow.key, step: instr.label, template: instr.template,
           purpose: instr.purpose ?? flow.purpose, job: instr.job ?? flow.job, expiresInMs: instr.expiresIn, properties: trigger.properties,
@@ -232,23 +240,35 @@ function eventSince(s: Session, ev: { name: string; where?: Record<string, unkno
 
 function park(s: Session, runId: string, pc: number, label: string): void {
   s.store.run("UPDATE runs SET pc = ? WHERE id = ?", pc, runId);
-  s.store.touchRun(runId, label);
+  s.store.touchRun(runId, label, jobOf(s, runId));
 }
 
 function finish(s: Session, runId: string, pc: number, status: string, label: string): void {
   s.store.run("UPDATE runs SET pc = ?, status = ?, ended_at = ? WHERE id = ?", pc, status, now(), runId);
   s.store.clearTimer(`run:${runId}`);
-  s.store.touchRun(runId, label);
+  s.store.touchRun(runId, label, jobOf(s, runId));
+}
+
+function jobOf(s: Session, runId: string): string | undefined {
+  const run = s.store.first<RunRow>("SELECT * FROM runs WHERE id = ?", runId);
+  return run ? flowOf(s, run.flow_key, run.version)?.job : undefined;
+}
+
+/** A control-group run reached a send step: nothing is sent; the decision says why. */
+function holdBack(s: Session, run: RunRow, flow: CompiledFlow, template: string): void {
+  const id = newId("d");
+  const at = now();
+  const detail = `control group of ${flow.key} (${Math.round(flow.holdout * 100)}% holdout): ${template} not sent`;
+  s.store.run("INSERT INTO decisions (id, message_id, flow_key, outcome, reason, until, detail, at) VALUES (?, NULL, ?, 'skipped', 'holdout', NULL, ?, ?)", id, flow.key, detail, at);
+  s.store.record({ kind: "decision", id, contactId: s.contact.id, flowKey: flow.key, outcome: "skipped", reason: "holdout", detail, at });
 }
 
 function convert(s: Session, run: RunRow, flow: CompiledFlow, e: RunEvent): void {
   const label = flow.program[run.pc]?.label ?? "end";
   finish(s, run.id, run.pc, "converted", label);
-  const revenue = Number(e.properties.revenue ?? e.properties.total ?? e.properties.value);
   s.store.record({
     kind: "conversion", id: `${run.id}:goal`, contactId: s.contact.id, runId: run.id, flowKey: flow.key, event: e.name,
-    revenue: Number.isFinite(revenue) ? revenue : null,
-    currency: typeof e.properties.currency === "string" ? e.properties.currency : null, at: e.at,
+    ...revenueOf(e.properties), at: e.at, holdout: run.holdout === 1, startedAt: run.started_at, job: flow.job,
   });
 }
 

@@ -119,6 +119,8 @@ export const FlowBody = z
     cap: z.object({ max: z.number().int().min(1).max(100), window: Duration }).strict().optional(),
     /** When a cap blocks a send: wait until it frees (default) or skip the message. */
     on_cap: z.enum(["defer", "skip"]).default("defer"),
+    /** Share of entrants kept as a control group (stable per contact and flow): their runs go through the flow without sending. */
+    holdout: z.number().min(0).max(0.5).default(0),
     steps: z.array(Step).min(1).max(200),
   })
   .strict()

@@ -1,17 +1,49 @@
 /**
  * The records consumer: one D1 batch per queue batch. Inserts are `ON CONFLICT DO NOTHING` by id and
  * projections are upserts guarded by `rev`, so redelivery and out-of-order batches are harmless.
+ * Report rollups are added to in the same batch, each right after the statement that proves the record
+ * is new (an insert that inserted, a `counted` bit that was not yet set): SQLite's `changes()`.
  */
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { BatchItem } from "drizzle-orm/batch";
 import * as t from "../db/schema";
-import type { RecordMessage } from "./types";
+import type { MessageRecord, RecordMessage } from "./types";
+import { getConfig } from "../settings/config";
+import { costOf } from "../templates/prices";
+import { countryOfNumber } from "../time/phone-zones";
+import * as facts from "../reports/facts";
+
+/** A statement of the batch: a drizzle query, or raw SQL with its parameters. */
+type Op = BatchItem<"sqlite"> | { raw: string; params: unknown[] };
+
+/** Add rows to the rollups if the statement just before it changed a row (the record is news). */
+function rollup(rows: facts.RollupRow[]): Op[] {
+  if (!rows.length) return [];
+  return [{
+    raw: `INSERT INTO rollups (dim, key, day, metric, value)
+      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) WHERE changes() = 1
+      ON CONFLICT (dim, day, key, metric) DO UPDATE SET value = rollups.value + excluded.value`,
+    params: [JSON.stringify(rows)],
+  }];
+}
+
+/** What a sent message cost, from the price table in settings (provider from its gateway, country from its number). */
+async function costFinder(env: Env, records: RecordMessage[]): Promise<(m: MessageRecord) => { amount: number; currency: string } | undefined> {
+  if (!records.some((r) => r.kind === "message" && r.sentAt !== null)) return () => undefined;
+  const table = (await getConfig(env.DB)).settings.templates.prices;
+  return (m) => {
+    if (!m.gateway || !m.to || !m.segments) return undefined;
+    const cost = costOf(table, m.gateway.split(":")[0]!, countryOfNumber(m.to), m.segments);
+    return cost ? { amount: cost.total, currency: cost.currency } : undefined;
+  };
+}
 
 /** Write a batch of records to D1 in one transaction. */
 export async function writeRecords(env: Env, records: RecordMessage[]): Promise<void> {
   const db = drizzle(env.DB);
-  const ops: BatchItem<"sqlite">[] = [];
+  const ops: Op[] = [];
+  const costOfMessage = await costFinder(env, records);
   for (const r of records) {
     switch (r.kind) {
       case "decision":
@@ -20,12 +52,14 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
             id: r.id, contactId: r.contactId, messageId: r.messageId ?? null, flowKey: r.flowKey ?? null,
             outcome: r.outcome, reason: r.reason, until: r.until ?? null, detail: r.detail ?? null, at: r.at,
           }).onConflictDoNothing(),
+          ...rollup(facts.decisionFacts(r)),
         );
         break;
       case "stage_change":
         ops.push(
-          db.insert(t.stageChanges).values({ id: r.id, contactId: r.contactId, fromStage: r.from, toStage: r.to, reason: r.reason, at: r.at })
+          db.insert(t.stageChanges).values({ id: r.id, contactId: r.contactId, fromStage: r.from, toStage: r.to, reason: r.reason, at: r.at, fromAt: r.fromAt ?? null })
             .onConflictDoNothing(),
+          ...rollup(facts.stageFacts(r)),
         );
         break;
       case "contact": {
@@ -57,6 +91,9 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
             setWhere: sql`excluded.rev > ${t.messages.rev}`,
           }),
         );
+        for (const f of facts.messageFacts(r, costOfMessage(r))) {
+          ops.push({ raw: "UPDATE messages SET counted = counted | ?1 WHERE id = ?2 AND (counted & ?1) = 0", params: [f.bit, r.id] }, ...rollup(f.rows));
+        }
         break;
       }
       case "run": {
@@ -67,17 +104,24 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
             set: { step: row.step, status: row.status, updatedAt: row.updatedAt, rev: row.rev, version: row.version },
             setWhere: sql`excluded.rev > ${t.flowRuns.rev}`,
           }),
+          { raw: "UPDATE flow_runs SET counted = 1 WHERE id = ? AND counted = 0", params: [r.id] },
+          ...rollup(facts.runFacts(r)),
         );
         break;
       }
       case "conversion": {
         const { kind: _k, ...row } = r;
-        ops.push(db.insert(t.conversions).values(row).onConflictDoNothing());
+        ops.push(db.insert(t.conversions).values(row).onConflictDoNothing(), ...rollup(facts.conversionFacts(r)));
+        break;
+      }
+      case "outcome": {
+        const { kind: _k, ...row } = r;
+        ops.push(db.insert(t.outcomes).values(row).onConflictDoNothing(), ...rollup(facts.outcomeFacts(r)));
         break;
       }
       case "click": {
         const { kind: _k, click, ...row } = r;
-        ops.push(db.insert(t.clicks).values({ ...row, kind: click }).onConflictDoNothing());
+        ops.push(db.insert(t.clicks).values({ ...row, kind: click }).onConflictDoNothing(), ...rollup(facts.clickFacts(r)));
         break;
       }
       case "task": {
@@ -88,7 +132,7 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
       }
       case "consent": {
         const { kind: _k, ...row } = r;
-        ops.push(db.insert(t.consentChanges).values(row).onConflictDoNothing());
+        ops.push(db.insert(t.consentChanges).values(row).onConflictDoNothing(), ...rollup(facts.consentFacts(r)));
         break;
       }
       case "ping":
@@ -103,7 +147,13 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
   const touched = [...new Set(records.flatMap((r) => (r.kind === "contact" || r.kind === "message" || r.kind === "task" ? [r.contactId] : [])))];
   // D1 binds at most 100 parameters per statement.
   for (let i = 0; i < touched.length; i += 50) ops.push(...scrubErased(db, touched.slice(i, i + 50)));
-  if (ops.length) await db.batch(ops as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  // One D1 batch (a transaction), in order: raw SQL where drizzle has no builder (json_each, changes()).
+  if (ops.length) {
+    await env.DB.batch(ops.map((op) => {
+      const q = "raw" in op ? { sql: op.raw, params: op.params } : (op as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
+      return env.DB.prepare(q.sql).bind(...q.params);
+    }));
+  }
 }
 
 /**

@@ -26,6 +26,8 @@ export interface StageChangeRecord {
   to: string;
   reason: string;
   at: number;
+  /** When the contact entered `from` (null when it had no stage): days in stage and cohorts by entry. */
+  fromAt?: number | null;
 }
 
 /** The contact projection at a revision. */
@@ -92,6 +94,9 @@ export interface RunRecord {
   status: string;
   startedAt: number;
   updatedAt: number;
+  /** The flow's job, and whether the run is in the flow's control group (runs without sending). */
+  job?: string;
+  holdout?: boolean;
 }
 
 /** A run that reached its flow's goal. */
@@ -105,6 +110,10 @@ export interface ConversionRecord {
   revenue: number | null;
   currency: string | null;
   at: number;
+  /** The run's cohort (sent or control), start and job: holdout lift compares entrant cohorts. */
+  holdout?: boolean;
+  startedAt?: number;
+  job?: string;
 }
 
 /** A hit on a short link. */
@@ -120,6 +129,33 @@ export interface ClickRecord {
   reason: string | null;
   userAgent: string | null;
   at: number;
+  /** The message's job and the contact's stage when it was sent (reports by job and stage). */
+  job?: string | null;
+  stage?: string | null;
+}
+
+/**
+ * Something a report counts, credited (last touch) to a message when one led to it: a conversion with
+ * its revenue, an opt-out, a reply; or counted as is: an appointment (on its own day), a no-show, a
+ * meeting, an opportunity, a won deal.
+ */
+export interface OutcomeRecord {
+  kind: "outcome";
+  id: string;
+  contactId: string;
+  type: "conversion" | "opt_out" | "reply" | "appointment" | "no_show" | "meeting" | "opportunity" | "won";
+  event: string;
+  at: number;
+  revenue: number | null;
+  currency: string | null;
+  messageId: string | null;
+  flowKey: string | null;
+  templateKey: string | null;
+  templateVersion: number | null;
+  stage: string | null;
+  job: string | null;
+  touch: "click" | "delivery" | "sent" | null;
+  touchAt: number | null;
 }
 
 /** A task for an owner at a revision. */
@@ -172,4 +208,5 @@ export type RecordMessage =
   | ClickRecord
   | TaskRecord
   | PingRecord
-  | ConsentChangeRecord;
+  | ConsentChangeRecord
+  | OutcomeRecord;

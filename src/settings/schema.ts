@@ -7,6 +7,7 @@ import { Duration } from "../duration";
 import { CapsSection } from "../caps/settings";
 import { ConsentSection } from "../consent/settings";
 import { GovernanceSection } from "../governance/settings";
+import { AttributionSection } from "../reports/settings";
 import { SendersSection } from "../senders/settings";
 import { StageRulesSection } from "../stages/settings";
 import { RoutingSection } from "../tasks/settings";
@@ -105,6 +106,7 @@ export const SECTIONS = {
   routing: RoutingSection,
   stageRules: StageRulesSection,
   governance: GovernanceSection,
+  attribution: AttributionSection,
   senders: SendersSection,
 } as const;
 
