@@ -1,0 +1,293 @@
+/**
+ * Flows: the list with status and key metrics, a flow's steps with the runs waiting at each,
+ * conversions and holdout lift (from the flow report when it exists), enable/disable, and JSON
+ * editing with the API's validation errors shown next to the editor.
+ */
+import { Hono } from "hono";
+import type { FC } from "hono/jsx";
+import type { FieldError } from "../http/problem";
+import type { ConsoleContext, ConsoleEnv } from "./api";
+import { Badge, Csrf, FieldErrors, Problem, When, can } from "./layout";
+import { SAFE_KEY, done, formBody, parseJson, refused, render } from "./page";
+
+/** Flows pages. */
+export const flowsPage = new Hono<ConsoleEnv>();
+
+/** A step in words. */
+export function describeStep(step: any): string {
+  if (!step || typeof step !== "object") return String(step);
+  if ("wait" in step) return `wait ${step.wait}`;
+  if ("send" in step) return `send template ${step.send.template}${step.send.purpose ? ` (${step.send.purpose})` : ""}`;
+  if ("wait_for" in step) return `wait up to ${step.wait_for.timeout} for ${step.wait_for.event}`;
+  if ("wait_until" in step) {
+    const w = step.wait_until;
+    return `wait until ${[w.date, w.offset, w.time].filter(Boolean).join(" ")} local time`;
+  }
+  if ("branch" in step) return `branch on ${(step.branch?.cases ?? step.branch ?? []).length} case(s)`;
+  if ("set_stage" in step) return `move the contact to ${step.set_stage}`;
+  if ("route" in step) return `create a task for the owner (${step.route.intent})`;
+  if ("exit" in step) return "exit";
+  return Object.keys(step).join(", ");
+}
+
+const NESTED = ["on_event", "on_timeout", "on_cancel", "otherwise"] as const;
+
+/** The steps as a nested list, each with the runs waiting at it (labels as the runner names them). */
+const Steps: FC<{ steps: any[]; path: string; waiting: Record<string, number> }> = ({ steps, path, waiting }) => (
+  <ol class="steps">
+    {steps.map((s, i) => {
+      const label = `${path}.${i}`;
+      const n = waiting[label] ?? 0;
+      const cases: any[] = Array.isArray(s?.branch) ? s.branch : (s?.branch?.cases ?? []);
+      return (
+        <li data-step={label}>
+          {describeStep(s)}{" "}
+          {n ? (
+            <span class="badge pending" title="runs waiting here">
+              {n} waiting
+            </span>
+          ) : null}
+          {NESTED.filter((k) => Array.isArray(s?.[k]) && s[k].length).map((k) => (
+            <div>
+              <span class="mute">{k.replace("_", " ")}:</span>
+              <Steps steps={s[k]} path={`${label}.${k}`} waiting={waiting} />
+            </div>
+          ))}
+          {cases.map((cs: any, ci: number) => (
+            <div>
+              <span class="mute">case {ci + 1}:</span>
+              <Steps steps={cs.steps ?? []} path={`${label}.branch.${ci}`} waiting={waiting} />
+            </div>
+          ))}
+        </li>
+      );
+    })}
+  </ol>
+);
+
+/** The flow report's row for a key, when the reports endpoint exists (step 10). */
+async function flowReport(c: ConsoleContext): Promise<Map<string, any>> {
+  const r = await c.get("api")("GET", "/v1/reports/flows");
+  const rows: any[] = r.ok ? (Array.isArray(r.body) ? r.body : (r.body.flows ?? r.body.rows ?? [])) : [];
+  return new Map(rows.map((row) => [row.flow ?? row.key, row]));
+}
+
+const total = (w: Record<string, number> = {}) => Object.values(w).reduce((a, b) => a + b, 0);
+const num = (x: unknown) => (typeof x === "number" ? x.toLocaleString("en-US", { maximumFractionDigits: 2 }) : "—");
+const pct = (x: unknown) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "—");
+
+flowsPage.get("/", async (c) => {
+  const [r, report] = await Promise.all([c.get("api")("GET", "/v1/flows"), flowReport(c)]);
+  const stop = refused(c, r);
+  if (stop) return stop;
+  const flows: any[] = r.body.flows ?? [];
+  return render(
+    c,
+    "Flows",
+    <>
+      <table>
+        <thead>
+          <tr>
+            <th>Flow</th>
+            <th>Status</th>
+            <th>Job</th>
+            <th>Trigger</th>
+            <th class="num">Runs waiting</th>
+            <th class="num">Sent</th>
+            <th class="num">Conversions</th>
+            <th class="num">Revenue</th>
+            <th class="num">Lift</th>
+          </tr>
+        </thead>
+        <tbody>
+          {flows.map((f) => {
+            const m = report.get(f.key) ?? {};
+            return (
+              <tr>
+                <td>
+                  <a href={`/console/flows/${f.key}`}>{f.name ?? f.key}</a>
+                  <div class="mute mono">{f.key}</div>
+                </td>
+                <td>
+                  <Badge value={f.status} />
+                </td>
+                <td>{f.job}</td>
+                <td>{f.trigger?.event ?? (f.trigger?.absence ? `no ${f.trigger.absence.event} for ${f.trigger.absence.for}` : "—")}</td>
+                <td class="num">{total(f.waiting)}</td>
+                <td class="num">{num(m.sent)}</td>
+                <td class="num">{num(m.conversions)}</td>
+                <td class="num">{num(m.revenue)}</td>
+                <td class="num">{pct(m.lift)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {flows.length ? null : <p class="mute">No flows yet.</p>}
+      {report.size ? null : <p class="mute">Sends, conversions, revenue and lift appear once the flow report is available.</p>}
+      {can(c.get("role"), "flows:write") ? (
+        <form method="get" action="/console/flows/new" class="card">
+          <label for="new-key">New flow key</label>
+          <input id="new-key" name="key" placeholder="welcome-series" />
+          <div class="actions">
+            <button type="submit">Create</button>
+          </div>
+        </form>
+      ) : null}
+    </>,
+  );
+});
+
+const EXAMPLE = { name: "", status: "draft", job: "conversion", trigger: { event: "Checkout Started" }, steps: [{ wait: "PT1H" }, { send: { template: "cart-reminder" } }] };
+
+function editable(flow: any): Record<string, unknown> {
+  const { key: _k, version: _v, waiting: _w, ...body } = flow;
+  return body;
+}
+
+async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; errors?: FieldError[]; detail?: string; status?: 200 | 400 } = {}) {
+  const api = c.get("api");
+  const [r, report] = await Promise.all([api("GET", `/v1/flows/${key}`), flowReport(c)]);
+  const isNew = r.status === 404;
+  if (!isNew) {
+    const stop = refused(c, r, `Flow ${key}`);
+    if (stop) return stop;
+  }
+  const flow = isNew ? { ...EXAMPLE, name: key } : r.body;
+  const canWrite = can(c.get("role"), "flows:write");
+  const m = report.get(key);
+  const errors = opts.errors ?? [];
+  const json = opts.json ?? JSON.stringify(editable(flow), null, 2);
+  const messages = errors.map((e) => `${e.field}: ${e.message}`);
+  return render(
+    c,
+    isNew ? `New flow ${key}` : (flow.name ?? key),
+    <>
+      {!isNew ? (
+        <div class="grid">
+          <div class="card">
+            <h2>Status</h2>
+            <p>
+              <Badge value={flow.status} /> version {flow.version} · job {flow.job} · trigger{" "}
+              <strong>{flow.trigger?.event ?? JSON.stringify(flow.trigger)}</strong>
+              {flow.goal ? (
+                <>
+                  {" "}
+                  · goal <strong>{flow.goal.event}</strong>
+                </>
+              ) : null}
+            </p>
+            {canWrite ? (
+              <form method="post" action={`/console/flows/${key}/status`} class="actions">
+                <Csrf token={c.get("csrf")} />
+                {flow.status === "active" ? (
+                  <button type="submit" name="status" value="paused" class="danger">
+                    Disable (pause)
+                  </button>
+                ) : (
+                  <button type="submit" name="status" value="active">
+                    Enable
+                  </button>
+                )}
+              </form>
+            ) : null}
+          </div>
+          <div class="card">
+            <h2>Results</h2>
+            {m ? (
+              <table>
+                <tbody>
+                  {Object.entries(m)
+                    .filter(([, v]) => typeof v === "number" || typeof v === "string")
+                    .map(([k, v]) => (
+                      <tr>
+                        <th scope="row">{k}</th>
+                        <td class="num">{typeof v === "number" ? (/rate|lift/i.test(k) ? pct(v) : num(v)) : String(v)}</td>
+                      </tr>
+                    ))}
+                </tbody>
+              </table>
+            ) : (
+              <p class="mute">Conversions, revenue and holdout lift appear once the flow report is available.</p>
+            )}
+          </div>
+        </div>
+      ) : null}
+      {!isNew ? (
+        <>
+          <h2>Steps and runs waiting</h2>
+          <p class="mute">{total(flow.waiting)} run(s) in progress.</p>
+          <Steps steps={flow.steps ?? []} path="steps" waiting={flow.waiting ?? {}} />
+        </>
+      ) : null}
+      {canWrite ? (
+        <form method="post" action={`/console/flows/${key}`} class="card">
+          <Csrf token={c.get("csrf")} />
+          <h2>Edit as JSON</h2>
+          <Problem detail={errors.length ? undefined : opts.detail} />
+          <label for="f-flow">
+            Flow <span class="hint">saving makes a new version; running runs keep theirs</span>
+          </label>
+          <textarea id="f-flow" name="flow" rows={18} aria-invalid={messages.length ? "true" : undefined} aria-describedby={messages.length ? "f-flow-error" : undefined}>
+            {json}
+          </textarea>
+          <FieldErrors id="f-flow" messages={messages} />
+          <div class="actions">
+            <button type="submit">Save</button>
+          </div>
+        </form>
+      ) : (
+        <details>
+          <summary>The flow as JSON</summary>
+          <pre class="mono">{json}</pre>
+        </details>
+      )}
+      {!isNew ? (
+        <p class="mute">
+          Saved <When at={flow.updatedAt ?? flow.createdAt} />
+        </p>
+      ) : null}
+    </>,
+    opts.status ?? 200,
+  );
+}
+
+flowsPage.get("/new", (c) => {
+  const key = c.req.query("key") ?? "";
+  if (!SAFE_KEY.test(key)) return render(c, "New flow", <p class="problem">A flow key is lower-case letters, digits, - and _. <a href="/console/flows">Back</a></p>, 400);
+  return c.redirect(`/console/flows/${key}`, 303);
+});
+
+flowsPage.get("/:key", async (c) => {
+  const key = c.req.param("key");
+  if (!SAFE_KEY.test(key)) return render(c, "Not found", <p class="problem">No flow {key}.</p>, 404);
+  return flowPage(c, key);
+});
+
+flowsPage.post("/:key", async (c) => {
+  const key = c.req.param("key");
+  if (!SAFE_KEY.test(key)) return render(c, "Not found", <p class="problem">No flow {key}.</p>, 404);
+  const f = await formBody(c);
+  const parsed = parseJson(f.flow, "(body)");
+  if (parsed.error || parsed.value === undefined) {
+    return flowPage(c, key, { json: f.flow, errors: [parsed.error ?? { field: "(body)", message: "the flow is empty" }], status: 400 });
+  }
+  const r = await c.get("api")("PUT", `/v1/flows/${key}`, parsed.value);
+  if (r.status === 401 || r.status === 403) return refused(c, r)!;
+  if (!r.ok) return flowPage(c, key, { json: f.flow, errors: r.errors, detail: r.detail, status: 400 });
+  return done(c, `/console/flows/${key}`, r.body.changed ? `Saved version ${r.body.version}.` : "Nothing changed.");
+});
+
+flowsPage.post("/:key/status", async (c) => {
+  const key = c.req.param("key");
+  const f = await formBody(c);
+  const status = f.status === "active" ? "active" : "paused";
+  const cur = await c.get("api")("GET", `/v1/flows/${SAFE_KEY.test(key) ? key : "-"}`);
+  const stop = refused(c, cur, `Flow ${key}`);
+  if (stop) return stop;
+  const r = await c.get("api")("PUT", `/v1/flows/${key}`, { ...editable(cur.body), status });
+  if (r.status === 401 || r.status === 403) return refused(c, r)!;
+  if (!r.ok) return flowPage(c, key, { errors: r.errors, detail: r.detail, status: 400 });
+  return done(c, `/console/flows/${key}`, status === "active" ? "Enabled." : "Paused: no new runs start.");
+});
+

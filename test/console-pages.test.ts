@@ -1,0 +1,360 @@
+// The console through the Worker, on the real runtime (D1, Durable Objects, queues): sign-in into a
+// sealed cookie, CSRF on every form, the key's role deciding what the page offers and what the API
+// refuses, revocation ending the session, the API's validation errors next to the fields, and bad
+// input never answered with a 500.
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { advanceClock, setClock } from "../src/clock";
+import { INGEST, OWNER, api, flushRecords, optedIn, unique, withoutOptInConfirmation } from "./helpers";
+
+const BASE = "http://tidings.test";
+
+/** A browser of one: keeps cookies for /console, follows nothing. */
+class Browser {
+  cookies = new Map<string, string>();
+  async fetch(path: string, init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    if (init.form) headers["content-type"] = "application/x-www-form-urlencoded";
+    const res = await exports.default.fetch(BASE + path, { method: init.method ?? (init.form ? "POST" : "GET"), headers, body: init.form ? new URLSearchParams(init.form) : undefined, redirect: "manual" });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const [k, v] = pair!.split("=");
+      if (/max-age=0/i.test(c) || v === "") this.cookies.delete(k!);
+      else this.cookies.set(k!, v!);
+    }
+    return { status: res.status, location: res.headers.get("location"), setCookie: res.headers.getSetCookie(), html: await res.text() };
+  }
+  /** The CSRF token a page's forms carry. */
+  async token(path = "/console"): Promise<string> {
+    const page = await this.fetch(path);
+    const m = /name="_csrf" value="([^"]+)"/.exec(page.html);
+    if (!m) throw new Error(`no CSRF token on ${path} (${page.status})`);
+    return m[1]!;
+  }
+  async signIn(key: string) {
+    const login = await this.fetch("/console/login");
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(login.html)![1]!;
+    return this.fetch("/console/login", { form: { _csrf: csrf, key, next: "/console" } });
+  }
+  async post(path: string, form: Record<string, string>, from = "/console") {
+    return this.fetch(path, { form: { _csrf: await this.token(from), ...form } });
+  }
+}
+
+async function keyFor(role: string) {
+  const r = await api("POST", "/v1/keys", { name: unique(role), role });
+  return { key: r.body.key as string, id: r.body.id as string };
+}
+
+beforeAll(async () => {
+  await withoutOptInConfirmation();
+  await api("PUT", "/v1/templates/console-offer", { body: "Weekend offer: 20% off. Reply STOP to opt out.", job: "retention", purpose: "marketing" });
+});
+
+describe("signing in", () => {
+  it("seals the session in an HttpOnly, SameSite=Strict cookie scoped to /console, without the key in it", async () => {
+    const b = new Browser();
+    const r = await b.signIn(OWNER);
+    expect(r.status).toBe(303);
+    expect(r.location).toBe("/console");
+    const cookie = r.setCookie.find((c) => c.startsWith("tidings_session="))!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Path=\/console/);
+    expect(cookie).toMatch(/Max-Age=43200/);
+    expect(cookie).not.toContain("tid_");
+    const home = await b.fetch("/console");
+    expect(home.status).toBe(200);
+    expect(home.html).toContain("Contacts per stage");
+    expect(home.html).toContain('data-role="owner"');
+  });
+
+  it("refuses an unknown key and an ingest key, and a sign-in form without its token", async () => {
+    const b = new Browser();
+    expect((await b.signIn("tid_not_a_real_key_at_all_000000000")).status).toBe(401);
+    expect((await b.signIn(INGEST)).html).toContain("ingest key");
+    expect(b.cookies.has("tidings_session")).toBe(false);
+    const noToken = await new Browser().fetch("/console/login", { form: { key: OWNER } });
+    expect(noToken.status).toBe(403);
+  });
+
+  it("sends a visitor without a session to the sign-in page, and back afterwards", async () => {
+    const b = new Browser();
+    const r = await b.fetch("/console/templates?status=active");
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(`/console/login?next=${encodeURIComponent("/console/templates?status=active")}`);
+    const login = await b.fetch(r.location!);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(login.html)![1]!;
+    expect(login.html).toContain('value="/console/templates?status=active"');
+    const signed = await b.fetch("/console/login", { form: { _csrf: csrf, key: OWNER, next: "/console/templates?status=active" } });
+    expect(signed.location).toBe("/console/templates?status=active");
+    // Never an open redirect.
+    const b2 = new Browser();
+    const l2 = await b2.fetch("/console/login");
+    const t2 = /name="_csrf" value="([^"]+)"/.exec(l2.html)![1]!;
+    expect((await b2.fetch("/console/login", { form: { _csrf: t2, key: OWNER, next: "https://evil.example/" } })).location).toBe("/console");
+  });
+
+  it("treats a changed cookie as no session", async () => {
+    const b = new Browser();
+    await b.signIn(OWNER);
+    const v = b.cookies.get("tidings_session")!;
+    b.cookies.set("tidings_session", (v[3] === "A" ? "B" : "A") + v.slice(1));
+    const r = await b.fetch("/console/contacts");
+    expect(r.status).toBe(303);
+    expect(r.location).toContain("/console/login");
+  });
+
+  it("ends the session after 12 hours", async () => {
+    const b = new Browser();
+    await b.signIn(OWNER);
+    expect((await b.fetch("/console/tasks")).status).toBe(200);
+    advanceClock(12 * 3600_000 + 1000);
+    try {
+      const r = await b.fetch("/console/tasks");
+      expect(r.status).toBe(303);
+      expect(r.location).toContain("why=expired");
+    } finally {
+      setClock(Date.UTC(2026, 10, 24, 18, 0));
+    }
+  });
+
+  it("ends the session when its key is revoked", async () => {
+    const editor = await keyFor("editor");
+    const b = new Browser();
+    await b.signIn(editor.key);
+    expect((await b.fetch("/console/templates")).status).toBe(200);
+    expect((await api("DELETE", `/v1/keys/${editor.id}`)).status).toBe(200);
+    const r = await b.fetch("/console/templates");
+    expect(r.status).toBe(303);
+    expect(r.location).toContain("why=revoked");
+    expect(b.cookies.has("tidings_session")).toBe(false);
+  });
+
+  it("signs out", async () => {
+    const b = new Browser();
+    await b.signIn(OWNER);
+    const r = await b.post("/console/logout", {});
+    expect(r.location).toBe("/console/login");
+    expect((await b.fetch("/console")).status).toBe(303);
+  });
+});
+
+describe("CSRF", () => {
+  it("refuses a form without its token, with another session's token, or from another origin", async () => {
+    const a = new Browser();
+    await a.signIn(OWNER);
+    const other = new Browser();
+    await other.signIn(OWNER);
+    const form = { "v.name": "Hijacked", "v.support": "x@example.com", "v.defaultTimeZone": "UTC" };
+    const before = (await api("GET", "/v1/settings/brand")).body.value;
+    expect((await a.fetch("/console/settings/brand", { form })).status).toBe(403);
+    expect((await a.fetch("/console/settings/brand", { form: { ...form, _csrf: "forged" } })).status).toBe(403);
+    expect((await a.fetch("/console/settings/brand", { form: { ...form, _csrf: await other.token() } })).status).toBe(403);
+    expect((await a.fetch("/console/settings/brand", { form: { ...form, _csrf: await a.token() }, headers: { origin: "https://evil.example" } })).status).toBe(403);
+    expect((await api("GET", "/v1/settings/brand")).body.value).toEqual(before);
+  });
+});
+
+describe("roles", () => {
+  it("shows an analyst no edit controls, and the API refuses an analyst's POST", async () => {
+    const analyst = await keyFor("analyst");
+    const b = new Browser();
+    await b.signIn(analyst.key);
+    const tpl = await b.fetch("/console/templates/console-offer");
+    expect(tpl.status).toBe(200);
+    expect(tpl.html).toContain("Weekend offer");
+    expect(tpl.html).not.toContain('id="template-form"');
+    expect(tpl.html).not.toContain("Retire this template");
+    expect((await b.fetch("/console/templates")).html).not.toContain("New template");
+    const settings = await b.fetch("/console/settings/brand");
+    expect(settings.html).toContain("<fieldset disabled");
+    expect(settings.html).not.toContain("Save brand");
+    expect((await b.fetch("/console/tasks")).html).not.toContain("Acknowledge");
+    expect((await b.fetch("/console/flows/nothing-here")).html).not.toContain('name="flow"');
+    const contact = await optedIn(unique("u"), "+14155550199");
+    expect((await b.fetch(`/console/contacts/${contact}`)).html).not.toContain("Move to stage");
+
+    // A hand-made POST with a valid token: the API itself refuses, and nothing changes.
+    const before = (await api("GET", "/v1/settings/brand")).body.value;
+    const r = await b.post("/console/settings/brand", { "v.name": "Analyst was here", "v.support": "a@example.com", "v.defaultTimeZone": "UTC" });
+    expect(r.status).toBe(403);
+    expect(r.html).toContain("analyst role lacks the settings:write permission");
+    expect((await api("GET", "/v1/settings/brand")).body.value).toEqual(before);
+    expect((await b.post("/console/templates/console-offer/retire", {})).status).toBe(403);
+  });
+
+  it("shows an editor the template editor but not the task buttons", async () => {
+    const editor = await keyFor("editor");
+    const b = new Browser();
+    await b.signIn(editor.key);
+    expect((await b.fetch("/console/templates/console-offer")).html).toContain('id="template-form"');
+    expect((await b.fetch("/console/contacts")).html).toContain("Find a contact");
+  });
+});
+
+describe("forms show the API's errors next to the field", () => {
+  it("a settings section", async () => {
+    const b = new Browser();
+    await b.signIn(OWNER);
+    const r = await b.post("/console/settings/brand", { "v.name": "Juniper", "v.support": "help@juniper.example", "v.defaultTimeZone": "Mars/Olympus" });
+    expect(r.status).toBe(400);
+    expect(r.html).toMatch(/<p class="error" id="f-defaultTimeZone-error" data-field-error="f-defaultTimeZone">an IANA time zone such as Europe\/Warsaw<\/p>/);
+    expect(r.html).toContain('value="Mars/Olympus"'); // what was typed stays
+    const json = await b.post("/console/settings/caps", { "v.rules": "[{not json" });
+    expect(json.status).toBe(400);
+    expect(json.html).toMatch(/id="f-rules-error"[^>]*>not valid JSON/);
+    const ok = await b.post("/console/settings/brand", { "v.name": "Juniper & Co", "v.support": "help@juniper.example", "v.defaultTimeZone": "America/New_York" });
+    expect(ok.status).toBe(303);
+    expect((await api("GET", "/v1/settings/brand")).body.value.defaultTimeZone).toBe("America/New_York");
+  });
+
+  it("a template: lint errors refuse the save, naming the body", async () => {
+    const b = new Browser();
+    await b.signIn(OWNER);
+    const key = unique("tpl");
+    const r = await b.post("/console/templates/new", { key, body: "Hi {{shoeSize}}, Reply CANCEL to cancel your visit", job: "service", purpose: "transactional", status: "active" });
+    expect(r.status).toBe(400);
+    expect(r.html).toMatch(/id="f-body-error"[^>]*>[^<]*shoeSize/);
+    expect((await api("GET", `/v1/templates/${key}`)).status).toBe(404);
+    const saved = await b.post("/console/templates/new", { key, body: "Your visit is tomorrow at 10:00.", job: "service", purpose: "transactional", status: "active" });
+    expect(saved.status).toBe(303);
+    expect(saved.location).toContain(`/console/templates/${key}?ok=Saved`);
+    expect((await api("GET", `/v1/templates/${key}`)).body.version).toBe(1);
+    const retired = await b.post(`/console/templates/${key}/retire`, {});
+    expect(retired.status).toBe(303);
+    expect((await api("GET", `/v1/templates/${key}`)).body.status).toBe("retired");
+  });
+
+  it("a flow's JSON", async () => {
+    const b = new Browser();
+    await b.signIn(OWNER);
+    const key = unique("flow");
+    const bad = await b.post(`/console/flows/${key}`, { flow: JSON.stringify({ name: "x", status: "active", job: "conversion", trigger: { event: "A" }, steps: [{ send: { template: "no-such-template" } }] }) });
+    expect(bad.status).toBe(400);
+    expect(bad.html).toMatch(/id="f-flow-error"[^>]*>steps: template no-such-template does not exist/);
+    const ok = await b.post(`/console/flows/${key}`, { flow: JSON.stringify({ name: "x", status: "active", job: "conversion", trigger: { event: "A" }, steps: [{ wait: "PT1H" }, { send: { template: "console-offer" } }] }) });
+    expect(ok.status).toBe(303);
+    const paused = await b.post(`/console/flows/${key}/status`, { status: "paused" }, `/console/flows/${key}`);
+    expect(paused.status).toBe(303);
+    expect((await api("GET", `/v1/flows/${key}`)).body.status).toBe("paused");
+  });
+});
+
+describe("the template preview", () => {
+  it("turns UCS-2 when a curly apostrophe is typed, and suggests smart encoding", async () => {
+    const b = new Browser();
+    await b.signIn(OWNER);
+    const csrf = await b.token("/console/templates/new");
+    const preview = (body: string) =>
+      b.fetch("/console/templates/preview", { form: { _csrf: csrf, body, job: "retention", purpose: "marketing" }, headers: { "x-preview": "fragment", "x-csrf-token": csrf } });
+    const plain = await preview("Hi {{firstName}}, it's back. Reply STOP to opt out.");
+    expect(plain.html).toContain('data-encoding="GSM-7"');
+    expect(plain.html).toContain("Hi Ada, it&#39;s back");
+    const curly = await preview("Hi {{firstName}}, it’s back. Reply STOP to opt out.");
+    expect(curly.html).toContain('data-encoding="UCS-2"');
+    expect(curly.html).toContain('<mark title="&quot;’&quot; (U+2019)" data-char="’">’</mark>');
+    expect(curly.html).toContain("Smart encoding suggestion");
+    expect(curly.html).toContain('data-rule="replaceable_ucs2"');
+  });
+});
+
+describe("a contact's timeline", () => {
+  it("says in words why a message waited", async () => {
+    // 03:00 UTC is 22:00 in Miami (EST): past Florida's 20:00, so a marketing text waits for 08:00.
+    setClock(Date.UTC(2026, 10, 25, 3, 0));
+    try {
+      const user = unique("fl");
+      await optedIn(user, `+1305${2_000_000 + Math.floor(Math.random() * 7_000_000)}`);
+      const sent = await api("POST", "/v1/messages", { contact: `user:${user}`, template: "console-offer" });
+      expect(sent.body.decision ?? sent.body).toMatchObject({ outcome: "deferred" });
+      const b = new Browser();
+      await b.signIn(OWNER);
+      const page = await b.fetch(`/console/contacts/${encodeURIComponent(`user:${user}`)}`);
+      expect(page.status).toBe(200);
+      expect(page.html).toContain("deferred: quiet hours in Florida until 08:00");
+      expect(page.html).toContain("Yes, text me offers."); // the consent ledger with what they agreed to
+      expect(page.html).toContain("deferred send"); // the pending timer
+      const search = await b.fetch(`/console/contacts?q=${encodeURIComponent(user)}`);
+      expect(search.location).toBe(`/console/contacts/${encodeURIComponent(`user:${user}`)}`);
+    } finally {
+      setClock(Date.UTC(2026, 10, 24, 18, 0));
+    }
+  });
+});
+
+describe("tasks", () => {
+  it("lists an owner's task with its SLA and acknowledges it", async () => {
+    await api("PUT", "/v1/flows/console-pricing", { name: "Pricing interest", status: "active", job: "conversion", trigger: { event: "Console Pricing Viewed" }, steps: [{ route: { intent: "pricing_interest" } }] });
+    const user = unique("lead");
+    await api("POST", "/v1/identify", { userId: user, traits: { phone: "+14155550142" } });
+    await api("POST", "/v1/track", { userId: user, event: "Console Pricing Viewed" });
+    const contactId = (await api("GET", `/v1/contacts/user:${user}`)).body.id;
+    await vi.waitFor(async () => {
+      await flushRecords();
+      expect((await api("GET", "/v1/tasks")).body.tasks.some((t: any) => t.contactId === contactId)).toBe(true);
+    });
+    const task = (await api("GET", "/v1/tasks")).body.tasks.find((t: any) => t.contactId === contactId);
+    const b = new Browser();
+    await b.signIn(OWNER);
+    const list = await b.fetch("/console/tasks");
+    expect(list.html).toContain(`data-task="${task.id}"`);
+    expect(list.html).toMatch(/due in 4 h 0 min|due in 3 h 59 min/);
+    const r = await b.post(`/console/tasks/${task.id}/ack`, {}, "/console/tasks");
+    expect(r.status).toBe(303);
+    expect(r.location).toContain("ok=Acknowledged");
+    await flushRecords();
+    expect((await api("GET", "/v1/tasks")).body.tasks.find((t: any) => t.id === task.id).state).toBe("acknowledged");
+  });
+});
+
+describe("bad input", () => {
+  it("never answers 500", async () => {
+    const b = new Browser();
+    await b.signIn(OWNER);
+    const gets = [
+      "/console/contacts/%ZZ",
+      "/console/contacts/" + encodeURIComponent("user:" + "x".repeat(400)),
+      "/console/contacts?q=%3Cscript%3E",
+      "/console/contacts?q=" + "9".repeat(40),
+      "/console/contacts?stage=%27%3B--&after=%00",
+      "/console/templates/UPPER",
+      "/console/templates/nope-nope",
+      "/console/templates?status=zzz",
+      "/console/flows/..%2F..",
+      "/console/settings/nope",
+      "/console/governance?from=yesterday&to=2026-13-45",
+      "/console/governance?report=%00",
+      "/console/tasks?state=zzz&owner=%00",
+      "/console/nowhere",
+    ];
+    for (const path of gets) {
+      const r = await b.fetch(path);
+      expect(r.status, path).toBeLessThan(500);
+    }
+    const token = await b.token();
+    const posts: Array<[string, Record<string, string>]> = [
+      ["/console/flows/x-bad", { flow: "{not json" }],
+      ["/console/flows/x-bad", { flow: "[]" }],
+      ["/console/flows/x-bad/status", { status: "active" }],
+      ["/console/settings/brand", { "v.name": "" }],
+      ["/console/settings/caps", { "v.rules": '"nope"' }],
+      ["/console/settings/nope", {}],
+      ["/console/templates/new", { key: "Bad Key", body: "" }],
+      ["/console/templates/new", { key: "ok-key", body: "x", job: "nope", purpose: "NOPE", maxSegments: "lots", locales: "{" }],
+      ["/console/templates/preview", { body: "x".repeat(5000), job: "zzz" }],
+      ["/console/templates/nope-nope/retire", {}],
+      ["/console/contacts/nobody/stage", { stage: "nowhere" }],
+      ["/console/tasks/t_nope/ack", {}],
+      ["/console/tasks/t_aaaaaaaaaaaaaaaaaaaa_aaaaaaaa/done", {}],
+    ];
+    for (const [path, form] of posts) {
+      const r = await b.fetch(path, { form: { _csrf: token, ...form } });
+      expect(r.status, path).toBeLessThan(500);
+    }
+    // A body that is not a form at all.
+    const raw = await exports.default.fetch(`${BASE}/console/settings/brand`, { method: "POST", headers: { cookie: `tidings_session=${b.cookies.get("tidings_session")}`, "content-type": "application/json" }, body: "{" });
+    expect(raw.status).toBe(403);
+  });
+});
