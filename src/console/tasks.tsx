@@ -123,7 +123,7 @@ tasksPage.get("/", async (c) => {
       {tasks.length ? null : <p class="mute">No tasks here.</p>}
     </>,
     200,
-    <script dangerouslySetInnerHTML={{ __html: TICK }} defer />,
+    <script dangerouslySetInnerHTML={{ __html: TICK }} />,
   );
 });
 

@@ -210,7 +210,7 @@ export const PreviewPanel: FC<{ preview?: any; errors?: FieldError[]; detail?: s
 
 // Debounced re-preview while typing; the server draws the panel, so this only swaps HTML.
 const LIVE_PREVIEW = `
-(() => {
+document.addEventListener("DOMContentLoaded", () => {
   const form = document.getElementById("template-form");
   const panel = document.getElementById("preview");
   if (!form || !panel) return;
@@ -223,7 +223,7 @@ const LIVE_PREVIEW = `
     document.getElementById("preview").outerHTML = await res.text();
   };
   form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(run, 250); });
-})();`;
+});`;
 
 const Editor: FC<{ d: Draft; isNew: boolean; errors: FieldError[]; detail?: string; preview: FC; csrf: string; canWrite: boolean }> = ({ d, isNew, errors, detail, preview: Preview, csrf, canWrite }) => {
   const shown = ["key", "body", "job", "purpose", "status", "tags", "properties", "maxSegments", "smartEncoding", "locales"];
@@ -368,7 +368,7 @@ async function editorPage(c: ConsoleContext, d: Draft, isNew: boolean, errors: F
       ) : null}
     </>,
     status,
-    canWrite ? <script dangerouslySetInnerHTML={{ __html: LIVE_PREVIEW }} defer /> : undefined,
+    canWrite ? <script dangerouslySetInnerHTML={{ __html: LIVE_PREVIEW }} /> : undefined,
   );
 }
 
