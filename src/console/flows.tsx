@@ -65,16 +65,70 @@ const Steps: FC<{ steps: any[]; path: string; waiting: Record<string, number> }>
   </ol>
 );
 
-/** The flow report's row for a key, when the reports endpoint exists (step 10). */
+/** The flow report's rows by flow key (`GET /v1/reports/flows`, last 30 days); empty when it is unavailable. */
 async function flowReport(c: ConsoleContext): Promise<Map<string, any>> {
   const r = await c.get("api")("GET", "/v1/reports/flows");
-  const rows: any[] = r.ok ? (Array.isArray(r.body) ? r.body : (r.body.flows ?? r.body.rows ?? [])) : [];
+  const rows: any[] = r.ok ? (r.body.flows ?? []) : [];
   return new Map(rows.map((row) => [row.flow ?? row.key, row]));
 }
 
 const total = (w: Record<string, number> = {}) => Object.values(w).reduce((a, b) => a + b, 0);
 const num = (x: unknown) => (typeof x === "number" ? x.toLocaleString("en-US", { maximumFractionDigits: 2 }) : "—");
 const pct = (x: unknown) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "—");
+/** Revenue per currency, e.g. "USD 128.00". */
+const money = (r: unknown) =>
+  r && typeof r === "object" && Object.keys(r).length
+    ? Object.entries(r as Record<string, number>)
+        .map(([cur, v]) => `${cur} ${v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`)
+        .join(" + ")
+    : "—";
+/** Lift in words: the sent cohort's conversion rate over the control's. */
+const liftText = (l: any) =>
+  !l ? "—" : l.conversionRateDiff ? `${l.conversionRateDiff.value >= 0 ? "+" : ""}${(l.conversionRateDiff.value * 100).toFixed(1)} pts` : "not enough data";
+
+/** A flow's results: its messages, conversions, revenue and the holdout comparison. */
+const Results: FC<{ m: any }> = ({ m }) => (
+  <>
+    <table>
+      <tbody>
+        {[
+          ["Contacts entered", num(m.entered)],
+          ["Held out (control group)", num(m.heldOut)],
+          ["Messages sent", num(m.sent)],
+          ["Delivered", `${num(m.delivered)}${typeof m.deliveryRate === "number" ? ` (${pct(m.deliveryRate)})` : ""}`],
+          ["Clicks", num(m.clicks)],
+          ["Replies", num(m.replies)],
+          ["Opt-outs", num(m.optOuts)],
+          ["Conversions (attributed)", num(m.conversions)],
+          ["Revenue (attributed)", money(m.revenue)],
+          ["Reached the goal", num(m.goals)],
+        ].map(([k, v]) => (
+          <tr>
+            <th scope="row">{k}</th>
+            <td class="num">{v}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+    <h3>Holdout lift</h3>
+    {m.lift ? (
+      <p>
+        Messaged contacts converted at {pct(m.lift.sent.conversionRate)} ({m.lift.sent.conversions} of {m.lift.sent.entrants}); the control group at{" "}
+        {pct(m.lift.control.conversionRate)} ({m.lift.control.conversions} of {m.lift.control.entrants}).{" "}
+        {m.lift.conversionRateDiff ? (
+          <>
+            Lift: <strong>{liftText(m.lift)}</strong> (95% interval {(m.lift.conversionRateDiff.low * 100).toFixed(1)} to {(m.lift.conversionRateDiff.high * 100).toFixed(1)} pts)
+            {m.lift.incrementalConversions ? `, about ${num(m.lift.incrementalConversions.value)} conversions the messages added` : ""}.
+          </>
+        ) : (
+          "Not enough contacts yet to estimate the lift."
+        )}
+      </p>
+    ) : (
+      <p class="mute">{m.holdout ? "No entrants in the period yet." : "This flow has no holdout group (set \"holdout\" in its JSON to measure lift)."}</p>
+    )}
+  </>
+);
 
 flowsPage.get("/", async (c) => {
   const [r, report] = await Promise.all([c.get("api")("GET", "/v1/flows"), flowReport(c)]);
@@ -116,15 +170,15 @@ flowsPage.get("/", async (c) => {
                 <td class="num">{total(f.waiting)}</td>
                 <td class="num">{num(m.sent)}</td>
                 <td class="num">{num(m.conversions)}</td>
-                <td class="num">{num(m.revenue)}</td>
-                <td class="num">{pct(m.lift)}</td>
+                <td class="num">{money(m.revenue)}</td>
+                <td class="num">{liftText(m.lift)}</td>
               </tr>
             );
           })}
         </tbody>
       </table>
       {flows.length ? null : <p class="mute">No flows yet.</p>}
-      {report.size ? null : <p class="mute">Sends, conversions, revenue and lift appear once the flow report is available.</p>}
+      <p class="mute">Sent, conversions, revenue and lift: the last 30 days (lift compares messaged contacts with the flow's holdout group).</p>
       {can(c.get("role"), "flows:write") ? (
         <form method="get" action="/console/flows/new" class="card">
           <label for="new-key">New flow key</label>
@@ -194,21 +248,11 @@ async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; e
           </div>
           <div class="card">
             <h2>Results</h2>
+            <p class="mute">Last 30 days.</p>
             {m ? (
-              <table>
-                <tbody>
-                  {Object.entries(m)
-                    .filter(([, v]) => typeof v === "number" || typeof v === "string")
-                    .map(([k, v]) => (
-                      <tr>
-                        <th scope="row">{k}</th>
-                        <td class="num">{typeof v === "number" ? (/rate|lift/i.test(k) ? pct(v) : num(v)) : String(v)}</td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
+              <Results m={m} />
             ) : (
-              <p class="mute">Conversions, revenue and holdout lift appear once the flow report is available.</p>
+              <p class="mute">No sends or conversions in the last 30 days.</p>
             )}
           </div>
         </div>

@@ -8,8 +8,7 @@ import { now } from "../clock";
 import type { ApiCall, ConsoleEnv } from "./api";
 import { type Bar, BarChart, type StackColumn, StackedColumns } from "./charts";
 import { reasonInWords } from "./explain";
-import { render } from "./page";
-import { refused } from "./page";
+import { refused, render } from "./page";
 
 /** Overview page. */
 export const overviewPage = new Hono<ConsoleEnv>();
@@ -73,24 +72,74 @@ async function messagesPerDay(api: ApiCall, days: number, at: number): Promise<S
   return [...cols].map(([day, parts]) => ({ label: day.slice(5), parts }));
 }
 
+/** The numbers the overview draws. */
+interface OverviewData {
+  stages: Bar[];
+  days: StackColumn[];
+  sent: number;
+  optOuts: number;
+  /** Attributed revenue per currency (null until the reports exist). */
+  revenue: Record<string, number> | null;
+  reasons: Bar[];
+  revenueByFlow: Bar[];
+  /** Where the numbers came from. */
+  source: "reports" | "lists";
+  note?: string;
+}
+
+const money = (r: Record<string, number>) =>
+  Object.entries(r)
+    .map(([cur, v]) => `${cur} ${v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`)
+    .join(" + ") || "0";
+
+/** From the reports (step 10): the overview and flow reports for the last 30 days. */
+async function fromReports(api: ApiCall, stages: string[]): Promise<OverviewData | undefined> {
+  const [o, f] = await Promise.all([api("GET", "/v1/reports/overview"), api("GET", "/v1/reports/flows")]);
+  if (!o.ok) return undefined;
+  const r = o.body;
+  const byStage: Record<string, number> = r.contactsByStage ?? {};
+  const order = [...stages, ...Object.keys(byStage).filter((s) => !stages.includes(s))];
+  const days: any[] = (r.days ?? []).slice(-14);
+  const reasons = (outcome: string, m: Record<string, number> = {}) => Object.entries(m).map(([reason, n]) => ({ label: `${outcome}: ${reason}`, value: n }));
+  const flows: any[] = f.ok ? (f.body.flows ?? []) : [];
+  return {
+    stages: order.map((s) => ({ label: s, value: byStage[s] ?? 0 })),
+    days: days.map((d) => ({ label: String(d.date).slice(5), parts: { sent: d.sent, deferred: d.deferred, skipped: d.skipped, failed: d.failed } })),
+    sent: r.sent ?? 0,
+    optOuts: r.optOuts ?? 0,
+    revenue: r.revenue ?? {},
+    reasons: [...reasons("deferred", r.deferred), ...reasons("skipped", r.skipped)].sort((a, b) => b.value - a.value).slice(0, 12),
+    revenueByFlow: flows.flatMap((row) => Object.entries((row.revenue ?? {}) as Record<string, number>).map(([cur, v]) => ({ label: `${row.name ?? row.flow} (${cur})`, value: v }))),
+    source: "reports",
+  };
+}
+
+/** Without the reports: counted from the contact and message lists and the governance report. */
+async function fromLists(api: ApiCall, stages: string[], at: number): Promise<OverviewData> {
+  const [perStage, days, report] = await Promise.all([stageCounts(api, stages), messagesPerDay(api, 14, at), api("GET", "/v1/governance/report")]);
+  const g = report.ok ? report.body : undefined;
+  return {
+    stages: perStage.bars,
+    days,
+    sent: g ? g.templates.reduce((a: number, t: any) => a + t.sent, 0) : 0,
+    optOuts: g ? g.templates.reduce((a: number, t: any) => a + t.optOuts, 0) : 0,
+    revenue: null,
+    reasons: g ? g.topReasons.map((r: any) => ({ label: `${r.outcome}: ${r.reason}`, value: r.count })) : [],
+    revenueByFlow: [],
+    source: "lists",
+    note: perStage.capped ? "Counted up to 5,000 contacts per stage." : undefined,
+  };
+}
+
 overviewPage.get("/", async (c) => {
   const api = c.get("api");
-  const at = now();
-  const [stagesSetting, report, flowsReport] = await Promise.all([api("GET", "/v1/settings/stages"), api("GET", "/v1/governance/report"), api("GET", "/v1/reports/flows")]);
+  const stagesSetting = await api("GET", "/v1/settings/stages");
   const stop = refused(c, stagesSetting);
   if (stop) return stop;
   const v = stagesSetting.body.value;
   const stages: string[] = v.stages ?? (v.preset === "b2b" ? ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "renewal"] : ["subscriber", "customer", "repeat_customer", "dormant"]);
-  const [perStage, perDay] = await Promise.all([stageCounts(api, stages), messagesPerDay(api, 14, at)]);
-
-  const g = report.ok ? report.body : undefined;
-  const sent = g ? g.templates.reduce((a: number, t: any) => a + t.sent, 0) : 0;
-  const optOuts = g ? g.templates.reduce((a: number, t: any) => a + t.optOuts, 0) : 0;
-  const reasons: Bar[] = g ? g.topReasons.map((r: any) => ({ label: `${r.outcome}: ${r.reason}`, value: r.count })) : [];
-
-  const flowRows: any[] = flowsReport.ok ? (Array.isArray(flowsReport.body) ? flowsReport.body : (flowsReport.body.flows ?? flowsReport.body.rows ?? [])) : [];
-  const revenue: Bar[] = flowRows.filter((f) => typeof f.revenue === "number").map((f) => ({ label: String(f.flow ?? f.key), value: f.revenue }));
-  const totalRevenue = revenue.reduce((a, b) => a + b.value, 0);
+  const d = (await fromReports(api, stages)) ?? (await fromLists(api, stages, now()));
+  const reasonCodes = d.reasons.map((b) => b.label.slice(b.label.indexOf(": ") + 2));
 
   return render(
     c,
@@ -100,47 +149,45 @@ overviewPage.get("/", async (c) => {
         <div class="card">
           <p class="mute">Opt-out rate, last 30 days</p>
           <p style="font-size:1.8rem;margin:0" id="opt-out-rate">
-            {sent ? `${((optOuts / sent) * 100).toFixed(2)}%` : "—"}
+            {d.sent ? `${((d.optOuts / d.sent) * 100).toFixed(2)}%` : "—"}
           </p>
           <p class="mute">
-            {optOuts} opt-out{optOuts === 1 ? "" : "s"} after {sent} message{sent === 1 ? "" : "s"}
+            {d.optOuts} opt-out{d.optOuts === 1 ? "" : "s"} after {d.sent} message{d.sent === 1 ? "" : "s"} sent
           </p>
         </div>
         <div class="card">
-          <p class="mute">Attributed revenue</p>
+          <p class="mute">Attributed revenue, last 30 days</p>
           <p style="font-size:1.8rem;margin:0" id="revenue">
-            {flowsReport.ok ? totalRevenue.toLocaleString("en-US", { maximumFractionDigits: 2 }) : "—"}
+            {d.revenue ? money(d.revenue) : "—"}
           </p>
-          <p class="mute">{flowsReport.ok ? "from flow conversions" : "appears once the flow report is available"}</p>
+          <p class="mute">{d.revenue ? "conversions credited to the last message before them" : "appears once the reports are available"}</p>
         </div>
       </div>
       <div class="grid">
         <div class="card">
-          <BarChart title="Contacts per stage" bars={perStage.bars} />
-          {perStage.capped ? <p class="mute">Counted up to 5,000 per stage.</p> : null}
+          <BarChart title="Contacts per stage" bars={d.stages} />
+          {d.note ? <p class="mute">{d.note}</p> : null}
         </div>
         <div class="card">
-          <StackedColumns title="Messages per day by outcome (last 14 days, UTC)" columns={perDay} series={[...OUTCOMES]} />
+          <StackedColumns title="Messages per day by outcome (last 14 days, UTC)" columns={d.days} series={[...OUTCOMES]} />
         </div>
       </div>
       <div class="grid">
         <div class="card">
-          <BarChart title="Deferred and skipped by reason (last 30 days)" bars={reasons} color="#d08a00" />
-          {reasons.length ? (
+          <BarChart title="Deferred and skipped by reason (last 30 days)" bars={d.reasons} color="#d08a00" />
+          {reasonCodes.length ? (
             <ul class="mute">
-              {g.topReasons.map((r: any) => (
+              {[...new Set(reasonCodes)].map((r) => (
                 <li>
-                  <span class="mono">{r.reason}</span>: {reasonInWords(r.reason)}
+                  <span class="mono">{r}</span>: {reasonInWords(r)}
                 </li>
               ))}
             </ul>
           ) : null}
         </div>
-        {revenue.length ? (
-          <div class="card">
-            <BarChart title="Attributed revenue by flow" bars={revenue} color="#1f8a4c" />
-          </div>
-        ) : null}
+        <div class="card">
+          <BarChart title="Attributed revenue by flow (last 30 days)" bars={d.revenueByFlow} color="#1f8a4c" />
+        </div>
       </div>
     </>,
   );
