@@ -130,7 +130,8 @@ export async function seedConsoleData(stack, run = Date.now().toString(36)) {
 
   // Night where this contact lives (03:00 local), so a marketing text is deferred to 08:00.
   const nightZone = zoneWhereHourIs(3);
-  const night = { userId: `night-${run}`, phone: `+1415555${String(Date.now() % 10000).padStart(4, "0")}` };
+  // A Miami number (+1 305): Florida's quiet hours (08:00–20:00), in the contact's own zone.
+  const night = { userId: `night-${run}`, phone: `+1305${2_000_000 + Math.floor(Math.random() * 7_000_000)}` };
   await owner("POST", "/v1/identify", { userId: night.userId, traits: { firstName: "Nia", phone: night.phone, timezone: nightZone } });
   await owner("POST", "/v1/track", { userId: night.userId, event: "Subscribed", properties: { purpose: "marketing", source: "form", text: "Yes, text me offers (up to 4 msgs/month).", url: "https://shop.example/signup" } });
   const sent = await owner("POST", "/v1/messages", { contact: `user:${night.userId}`, template: "cart-reminder", properties: { checkout_url: "https://shop.example/cart/nia" } });
