@@ -309,6 +309,38 @@ describe("tasks", () => {
   });
 });
 
+describe("every page", () => {
+  it("renders for each role that may read, every settings section included", async () => {
+    const { SECTIONS } = await import("../src/settings/schema");
+    const pages = ["/console", "/console/flows", "/console/flows/cart-x", "/console/templates", "/console/templates/new", "/console/templates/console-offer", "/console/contacts", "/console/tasks", "/console/broadcasts", "/console/governance", "/console/settings", ...Object.keys(SECTIONS).map((s) => `/console/settings/${s}`)];
+    for (const role of ["owner", "editor", "sender", "analyst"]) {
+      const b = new Browser();
+      await b.signIn(role === "owner" ? OWNER : (await keyFor(role)).key);
+      for (const path of pages) {
+        const r = await b.fetch(path);
+        // Only "New template" is a page an editor's role decides; everything else reads.
+        const expected = path === "/console/templates/new" && !["owner", "editor"].includes(role) ? 403 : 200;
+        expect(r.status, `${role} ${path}`).toBe(expected);
+      }
+    }
+  });
+
+  it("prints the overview's numbers as text in its charts", async () => {
+    const user = unique("ov");
+    await optedIn(user, "+14155550177");
+    await flushRecords();
+    const b = new Browser();
+    await b.signIn(OWNER);
+    const html = (await b.fetch("/console")).html;
+    const stages = /aria-label="Contacts per stage: ([^"]*)"/.exec(html)![1]!;
+    const subscribers = Number(/subscriber (\d+)/.exec(stages)![1]);
+    expect(subscribers).toBeGreaterThan(0);
+    expect(html).toContain(`>${subscribers}</text>`);
+    expect(html).toContain("Messages per day by outcome");
+    expect(html).toContain('id="opt-out-rate"');
+  });
+});
+
 describe("bad input", () => {
   it("never answers 500", async () => {
     const b = new Browser();
