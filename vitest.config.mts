@@ -29,7 +29,7 @@ export default defineConfig(async () => {
             SMSAPI_CALLBACK_SECRET: "test_smsapi_callback_secret",
           },
           // Tests wait for queues; production batches for longer (wrangler.toml).
-          queueConsumers: { "tidings-records": { maxBatchTimeout: 0 }, "tidings-send": { maxBatchTimeout: 0 }, "tidings-notify": { maxBatchTimeout: 0 } },
+          queueConsumers: { "tidings-records": { maxBatchTimeout: 0 }, "tidings-send": { maxBatchTimeout: 0 }, "tidings-notify": { maxBatchTimeout: 0 }, "tidings-broadcast": { maxBatchTimeout: 0 } },
         },
       }),
     ],

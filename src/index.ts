@@ -5,8 +5,12 @@
  *     ─► send queue ─► gateway consumer ─► gateway (sandbox) ─► result back to the ContactDO
  *   ContactDO ─► records queue ─► D1 (decisions, stage changes, contact projection, messages, runs)
  *   /l/:code (short links) ─► D1 link ─► 302, then the click ─► ContactDO (`Link Clicked`)
+ *   /v1/broadcasts ─► broadcast queue (pages of contacts from D1) ─► each ContactDO ─► send queue
+ *   records queue ─► rollups ─► /v1/reports
  */
 import { auditRoutes } from "./audit/routes";
+import { type FanoutJob, consumeFanout } from "./broadcasts/fanout";
+import { broadcasts } from "./broadcasts/routes";
 import { consent } from "./consent/routes";
 import { type ImportChunk, consumeImports, imports } from "./contacts/import";
 import { contacts } from "./contacts/routes";
@@ -63,6 +67,7 @@ app.route("/v1", auditRoutes);
 app.route("/v1", governance);
 app.route("/v1", privacy);
 app.route("/v1", reports);
+app.route("/v1", broadcasts);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 const info = { title: "Tidings", version: "0.1.0", description: "Lifecycle SMS: the right message for each contact's stage, with consent, quiet hours and caps." };
@@ -79,6 +84,7 @@ export default {
     if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch as MessageBatch<SendJob>, env);
     if (batch.queue.startsWith("tidings-import")) return consumeImports(batch as MessageBatch<ImportChunk>, env);
     if (batch.queue.startsWith("tidings-notify")) return consumeNotifications(batch as MessageBatch<NotifyJob>, env);
+    if (batch.queue.startsWith("tidings-broadcast")) return consumeFanout(batch as MessageBatch<FanoutJob>, env);
     return consumeSends(batch as MessageBatch<SendJob>, env);
   },
   // The monthly Cron Trigger (wrangler.toml [triggers]): the previous month's governance report, stored in D1.

@@ -22,7 +22,8 @@ import { consentMessage as consentText } from "../consent/settings";
 import { applyFlagEvents, flagsOf, setFlag } from "../rules/flags";
 import { segmentInfo } from "../templates/segments";
 import { isValidTimeZone } from "../time/zoned";
-import { type Session, consentMessageKind, createMessage, gateMessage, setStage } from "./session";
+import { type Session, cancelMessage, consentMessageKind, createMessage, gateMessage, setStage } from "./session";
+import { type BroadcastEntry, type EntryResult, enterBroadcast } from "../broadcasts/entry";
 import { type ContactRow, ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
 import type { Decision } from "../gate/decision";
 
@@ -443,6 +444,22 @@ export class ContactDO extends DurableObject<Env> {
       }
       return kind;
     });
+  }
+
+  /** A broadcast reaching this contact through the fan-out, or a dry run of it (nothing stored). */
+  async broadcast(contactId: string, entry: BroadcastEntry, configVersion?: number): Promise<EntryResult> {
+    const c = this.store.contact();
+    if (!c || c.merged_into) return { outcome: "excluded", reason: "unknown_contact" };
+    const config = await getConfig(this.env.DB, configVersion);
+    return this.work(config, contactId, (s) => enterBroadcast(s, entry));
+  }
+
+  /** Stop a message of a cancelled broadcast that has not reached the gateway. */
+  async cancelMessage(messageId: string, detail: string): Promise<boolean> {
+    const c = this.store.contact();
+    if (!c) return false;
+    const config = await getConfig(this.env.DB);
+    return this.work(config, c.id, (s) => cancelMessage(s, messageId, detail));
   }
 
   /** A reply from this contact: keywords, `SMS Received` for flows, and the text to answer with. */

@@ -87,25 +87,13 @@ export function createMessage(s: Session, m: NewMessage): { message: MessageRow;
  */
 export function gateMessage(s: Session, messageId: string, phase: "flow" | "send" | "timer"): Decision {
   const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId)!;
-  const tpl = m.template_version == null ? undefined : s.config.templates.get(m.template_key);
-  const decision = decide({
-    timing: timingInput(s, m, tpl?.tags ?? []),
-    now: now(),
-    message: { purpose: m.purpose, job: m.job, expiresAt: m.expires_at, tags: tpl?.tags ?? [], consentMessage: consentMessageKind(m.template_key) },
-    contact: {
-      phone: s.contact.phone && s.contact.phone !== s.contact.undeliverable ? s.contact.phone : null,
-      suppressed: s.contact.suppressed === 1, stage: s.contact.stage, flags: flagsOf(s),
-    },
-    consent: consentOf(s),
-    template: tpl,
-    rules: s.config.settings.rules.rules,
-  });
+  const decision = decisionFor(s, m);
   // Consumer re-checks that pass are not news; every other outcome is recorded.
   if (!(phase === "send" && decision.outcome === "sent")) recordDecision(s, m, decision);
   if (decision.outcome === "sent") {
     if (phase !== "send") {
       s.store.touchMessage(m.id, { status: "queued", reason: null, consent: JSON.stringify(consentBasis(s, m.purpose)), cleared_at: now() });
-      s.store.enqueueSend({ contactId: s.contact.id, messageId: m.id, to: s.contact.phone, purpose: m.purpose });
+      s.store.enqueueSend({ contactId: s.contact.id, messageId: m.id, to: s.contact.phone, purpose: m.purpose, ...(m.flow_key?.startsWith("broadcast-") ? { broadcast: m.flow_key.slice(10) } : {}) });
     }
   } else if (decision.outcome === "deferred") {
     s.store.setTimer(`send:${m.id}`, decision.until!, "send", m.id);
@@ -116,11 +104,28 @@ export function gateMessage(s: Session, messageId: string, phase: "flow" | "send
   return decision;
 }
 
+/** The gate's decision for a message row at an instant (default now), without acting on it (dry runs use it too). */
+export function decisionFor(s: Session, m: MessageRow, at = now()): Decision {
+  const tpl = m.template_version == null ? undefined : s.config.templates.get(m.template_key);
+  return decide({
+    timing: timingInput(s, m, tpl?.tags ?? [], at),
+    now: at,
+    message: { purpose: m.purpose, job: m.job, expiresAt: m.expires_at, tags: tpl?.tags ?? [], consentMessage: consentMessageKind(m.template_key) },
+    contact: {
+      phone: s.contact.phone && s.contact.phone !== s.contact.undeliverable ? s.contact.phone : null,
+      suppressed: s.contact.suppressed === 1, stage: s.contact.stage, flags: flagsOf(s),
+    },
+    consent: consentOf(s),
+    template: tpl,
+    rules: s.config.settings.rules.rules,
+  });
+}
+
 /** Statuses of messages that went (or are going) to the gateway: what frequency caps count. */
 const COUNTED = "('queued', 'dispatching', 'dispatch_unknown', 'sent', 'delivered')";
 
 /** Caps and quiet hours for one message: the contact's zones, its send history, the flow's policy. */
-function timingInput(s: Session, m: MessageRow, tags: readonly string[]): TimingInput {
+function timingInput(s: Session, m: MessageRow, tags: readonly string[], at: number): TimingInput {
   const settings = s.config.settings;
   const flow = m.flow_key ? s.config.flows.get(m.flow_key) : undefined;
   const subject = { purpose: m.purpose, job: m.job, stage: s.contact.stage, flow: m.flow_key, tags };
@@ -128,7 +133,7 @@ function timingInput(s: Session, m: MessageRow, tags: readonly string[]): Timing
     .all<{ purpose: string; job: string; stage: string | null; flow_key: string | null; template_key: string; cleared_at: number }>(
       `SELECT purpose, job, stage, flow_key, template_key, cleared_at FROM messages
        WHERE cleared_at >= ? AND id != ? AND status IN ${COUNTED}`,
-      now() - 31 * 86_400_000, m.id,
+      at - 31 * 86_400_000, m.id,
     )
     .map((h) => ({ ...h, flow: h.flow_key, at: h.cleared_at, tags: s.config.templates.get(h.template_key)?.tags ?? [] }));
   const q = settings.quietHours;
@@ -138,7 +143,7 @@ function timingInput(s: Session, m: MessageRow, tags: readonly string[]): Timing
     q,
   );
   return {
-    now: now(),
+    now: at,
     expiresAt: m.expires_at,
     caps: capsFor(settings.caps.rules, subject, flow?.cap),
     history,
@@ -167,4 +172,14 @@ function recordDecision(s: Session, m: MessageRow, d: Decision): void {
     kind: "decision", id, contactId: s.contact.id, messageId: m.id, flowKey: m.flow_key ?? undefined,
     outcome: d.outcome, reason: d.reason, until: d.until, detail: d.detail, at,
   });
+}
+
+/** Cancel a message that has not reached the gateway (its broadcast was cancelled): skipped, with the decision recorded. */
+export function cancelMessage(s: Session, messageId: string, detail: string): boolean {
+  const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+  if (!m || !["pending", "queued", "deferred"].includes(m.status)) return false;
+  recordDecision(s, m, { outcome: "skipped", reason: "cancelled", detail });
+  s.store.clearTimer(`send:${m.id}`);
+  s.store.touchMessage(m.id, { status: "skipped", reason: "cancelled" });
+  return true;
 }

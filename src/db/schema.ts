@@ -378,3 +378,37 @@ export const erasures = sqliteTable("erasures", {
   contactId: text("contact_id").primaryKey(),
   at: integer("at").notNull(),
 });
+
+/** Broadcasts: a template to a segment at a time; each runs as the flow `broadcast-<id>`. */
+export const broadcasts = sqliteTable("broadcasts", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  /** draft → running → done (fan-out complete; sends continue at each recipient's time); paused; cancelled. */
+  status: text("status").notNull(),
+  body: text("body", { mode: "json" }).notNull(),
+  flowKey: text("flow_key").notNull(),
+  /** The dry run's state: null (none), running, done. */
+  dryRun: text("dry_run"),
+  /** Last contact id the fan-out reached (resume continues after it) and its page number. */
+  cursor: text("cursor"),
+  page: integer("page").notNull().default(0),
+  idempotencyKey: text("idempotency_key").unique(),
+  createdBy: text("created_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  launchedAt: integer("launched_at"),
+});
+
+/** What each page of a broadcast's fan-out found (outcome:reason → contacts), per phase; a redelivered page replaces its own row. */
+export const broadcastPages = sqliteTable(
+  "broadcast_pages",
+  {
+    broadcastId: text("broadcast_id").notNull(),
+    phase: text("phase").notNull(),
+    page: integer("page").notNull(),
+    contacts: integer("contacts").notNull(),
+    counts: text("counts", { mode: "json" }).notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.broadcastId, t.phase, t.page] })],
+);

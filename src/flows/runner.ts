@@ -180,7 +180,7 @@ export function activeRuns(s: Session): RunRow[] {
 type WaitUntilInstr = Extract<CompiledFlow["program"][number], { op: "wait_until" }>;
 
 /** The local zone a run's local times are in: the contact's one zone, else the brand's. */
-function contactZone(s: Session): string {
+export function contactZone(s: Session): string {
   const c = s.contact;
   const where = resolveZones(
     { timezone: c.timezone, tzSource: c.tz_source, traits: JSON.parse(c.traits), phone: c.phone },

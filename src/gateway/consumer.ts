@@ -8,6 +8,7 @@ import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { type Sender, chooseSender } from "../senders/settings";
 import { getConfig } from "../settings/config";
 import { gatewayFor } from "./gateway";
+import { broadcastStatus } from "../broadcasts/fanout";
 
 /** Body of a send-queue message. */
 export interface SendJob {
@@ -19,6 +20,31 @@ export interface SendJob {
   /** The send slot this job already holds (epoch ms) and its sender, after a paced re-send. */
   slotAt?: number;
   sender?: string;
+  /** The broadcast the message belongs to: a paused one holds it, a cancelled one stops it. */
+  broadcast?: string;
+}
+
+/** How long a paused broadcast's message waits before it asks again. */
+const PAUSED_RECHECK_S = 30;
+
+/**
+ * A message of a paused or cancelled broadcast does not go on: a paused one comes back later (acked
+ * and re-sent with a delay, like pacing), a cancelled one is skipped in its contact's DO.
+ */
+async function held(env: Env, msg: Message<SendJob>): Promise<boolean> {
+  if (!msg.body.broadcast) return false;
+  const status = await broadcastStatus(env, msg.body.broadcast);
+  if (status === "paused") {
+    await env.SEND_QUEUE.send(msg.body, { delaySeconds: PAUSED_RECHECK_S, contentType: "json" });
+    msg.ack();
+    return true;
+  }
+  if (status === "cancelled") {
+    await env.CONTACT.getByName(msg.body.contactId).cancelMessage(msg.body.messageId, `broadcast ${msg.body.broadcast} was cancelled`);
+    msg.ack();
+    return true;
+  }
+  return false;
 }
 
 /** A send place this close (ms) is waited for in the consumer rather than through the queue. */
@@ -69,7 +95,7 @@ async function storeLinks(env: Env, links: PreparedLink[]): Promise<void> {
 /** Queue handler for the send queue. */
 export async function consumeSends(batch: MessageBatch<SendJob>, env: Env): Promise<void> {
   const config = await getConfig(env.DB);
-  const paced = await Promise.all(batch.messages.map((msg) => pace(env, msg, config.settings.senders.senders)));
+  const paced = await Promise.all(batch.messages.map(async (msg) => ((await held(env, msg)) ? undefined : pace(env, msg, config.settings.senders.senders))));
   // Prepare every message first, so the batch's short links are stored in one write before any is sent.
   const prepared = await Promise.all(
     batch.messages.map(async (msg, i) => {
