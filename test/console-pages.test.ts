@@ -309,6 +309,35 @@ describe("tasks", () => {
   });
 });
 
+describe("broadcasts", () => {
+  it("builds one with errors next to the fields, shows the dry run in words, launches and cancels", async () => {
+    await optedIn(unique("bc"), "+14155550166");
+    const b = new Browser();
+    await b.signIn(OWNER);
+    const form = { name: "Winter sale", template: "console-offer", when: "local", localTime: "10:00", expiresIn: "PT6H", holdout: "0", nonce: unique("n") };
+    const bad = await b.post("/console/broadcasts", { ...form, localTime: "25:99" }, "/console/broadcasts");
+    expect(bad.status).toBe(400);
+    expect(bad.html).toMatch(/id="f-stages-error"[^>]*>[^<]*(too small|at least)/i);
+    expect(bad.html).toMatch(/id="f-localTime-error"[^>]*>a local time HH:mm/);
+    const csrf = await b.token("/console/broadcasts");
+    const created = await b.fetch("/console/broadcasts", { form: { _csrf: csrf, ...form, stage: "subscriber" } });
+    expect(created.status).toBe(303);
+    const page = created.location!.split("?")[0]!;
+    await vi.waitFor(async () => expect((await b.fetch(page)).html).toContain("Dry run <span class=\"badge done\">"), { timeout: 10_000, interval: 100 });
+    const html = (await b.fetch(page)).html;
+    expect(html).toMatch(/will be sent at its time|not sent: no marketing consent/);
+    expect((await b.post(`${page}/launch`, {}, page)).status).toBe(303);
+    expect((await b.fetch(page)).html).toContain('<span class="badge running">running</span>');
+    expect((await b.post(`${page}/cancel`, {}, page)).status).toBe(303);
+    expect((await b.fetch(page)).html).toContain('<span class="badge cancelled">cancelled</span>');
+    // An analyst reads the broadcast but gets no form and no buttons.
+    const a = new Browser();
+    await a.signIn((await keyFor("analyst")).key);
+    expect((await a.fetch("/console/broadcasts")).html).not.toContain("New broadcast");
+    expect((await a.fetch(page)).html).not.toContain("Launch");
+  });
+});
+
 describe("every page", () => {
   it("renders for each role that may read, every settings section included", async () => {
     const { SECTIONS } = await import("../src/settings/schema");
@@ -360,6 +389,8 @@ describe("bad input", () => {
       "/console/governance?report=%00",
       "/console/tasks?state=zzz&owner=%00",
       "/console/nowhere",
+      "/console/broadcasts/zzz",
+      "/console/broadcasts/b_doesnotexist",
     ];
     for (const path of gets) {
       const r = await b.fetch(path);
@@ -380,6 +411,10 @@ describe("bad input", () => {
       ["/console/contacts/nobody/stage", { stage: "nowhere" }],
       ["/console/tasks/t_nope/ack", {}],
       ["/console/tasks/t_aaaaaaaaaaaaaaaaaaaa_aaaaaaaa/done", {}],
+      ["/console/broadcasts", { name: "", template: "../x", stage: "nowhere", when: "at", at: "tomorrow", holdout: "lots", pace: "-1", segmentExtra: "{" }],
+      ["/console/broadcasts", { name: "x", template: "console-offer", stage: "subscriber", when: "at", at: "1999-01-01T00:00", segmentExtra: '{"where": 5}' }],
+      ["/console/broadcasts/b_doesnotexist/launch", {}],
+      ["/console/broadcasts/zzz/cancel", {}],
     ];
     for (const [path, form] of posts) {
       const r = await b.fetch(path, { form: { _csrf: token, ...form } });

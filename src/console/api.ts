@@ -23,7 +23,7 @@ export interface ApiResult<T = any> {
 }
 
 /** Call the API as the signed-in person. */
-export type ApiCall = <T = any>(method: string, path: string, body?: unknown) => Promise<ApiResult<T>>;
+export type ApiCall = <T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<ApiResult<T>>;
 
 /** Hono environment of console routes. */
 export type ConsoleEnv = {
@@ -43,10 +43,10 @@ export function apiClient(app: ApiApp, c: Context, key: string): ApiCall {
     ctx = undefined; // app.request in a unit test has none
   }
   const origin = new URL(c.req.url).origin;
-  return async (method, path, body) => {
+  return async (method, path, body, headers) => {
     const req = new Request(origin + path, {
       method,
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json" },
+      headers: { ...headers, authorization: `Bearer ${key}`, "content-type": "application/json", accept: "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const res = await app.fetch(req, c.env as Env, ctx);
