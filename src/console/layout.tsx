@@ -62,6 +62,7 @@ export const Layout: FC<PropsWithChildren<{ title: string; page: PageCtx; head?:
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <link rel="icon" href="data:," />
       <title>{title} · Tidings</title>
       <style dangerouslySetInnerHTML={{ __html: CSS }} />
       {head}
@@ -107,6 +108,7 @@ export const Bare: FC<PropsWithChildren<{ title: string }>> = ({ title, children
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <link rel="icon" href="data:," />
       <title>{title} · Tidings</title>
       <style dangerouslySetInnerHTML={{ __html: CSS }} />
     </head>

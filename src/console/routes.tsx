@@ -87,7 +87,14 @@ export function consoleApp(api: ApiApp) {
   const app = new Hono<ConsoleEnv>();
 
   app.use("*", async (c, next) => {
+    // Inline scripts run only with this request's nonce: injected markup could not run a script.
+    const nonce = randomId();
+    c.set("nonce", nonce);
     await next();
+    c.header(
+      "content-security-policy",
+      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    );
     c.header("x-frame-options", "DENY");
     c.header("x-content-type-options", "nosniff");
     c.header("referrer-policy", "same-origin");

@@ -368,7 +368,7 @@ async function editorPage(c: ConsoleContext, d: Draft, isNew: boolean, errors: F
       ) : null}
     </>,
     status,
-    canWrite ? <script dangerouslySetInnerHTML={{ __html: LIVE_PREVIEW }} /> : undefined,
+    canWrite ? <script nonce={c.get("nonce")} dangerouslySetInnerHTML={{ __html: LIVE_PREVIEW }} /> : undefined,
   );
 }
 
