@@ -62,7 +62,7 @@ export function changeConsent(s: Session, c: ConsentChange): ConsentState {
   );
   // Keyed by the ledger position: dedupe keys can hold the number, which D1 must not get.
   const seq = s.store.first<{ seq: number }>("SELECT seq FROM consent WHERE id = ?", id)!.seq;
-  s.store.record({ kind: "consent", id: `${s.contact.id}:${seq}`, contactId: s.contact.id, purpose: c.purpose, action: c.action, state, source: c.source, hasText: Boolean(c.text), hasProof: Boolean(c.proof), at: c.at ?? now() });
+  s.store.record({ kind: "consent", id: `${s.contact.id}:${seq}`, contactId: s.contact.id, purpose: c.purpose, action: c.action, state, source: c.source, hasText: Boolean(c.text), hasProof: Boolean(c.proof), at: c.at ?? now(), before });
   s.store.touchContact();
   // A revocation outside a STOP (which counts once, in stopAll) is an opt-out for the reports.
   if (c.action === "revoke" && !c.stop && before !== "revoked" && before !== "stopped") optOutOutcome(s, `revoke:${seq}`, c.at ?? now());

@@ -360,6 +360,8 @@ export const consentChanges = sqliteTable(
     hasText: integer("has_text", { mode: "boolean" }).notNull(),
     hasProof: integer("has_proof", { mode: "boolean" }).notNull(),
     at: integer("at").notNull(),
+    /** The purpose's state before the change (null for rows written before it was recorded). */
+    before: text("before"),
   },
   (t) => [index("consent_changes_at").on(t.action, t.at), index("consent_changes_contact").on(t.contactId, t.at)],
 );

@@ -34,7 +34,8 @@ export function onEvent(s: Session, e: RunEvent): void {
   for (const run of activeRuns(s)) {
     const flow = flowOf(s, run.flow_key, run.version);
     if (!flow) continue;
-    if (flow.goal && flow.goal.event === e.name && matches(flow.goal.where, subject(e))) {
+    // A goal event from before the run started (a late batch) is not this run's outcome.
+    if (flow.goal && flow.goal.event === e.name && e.at >= run.started_at && matches(flow.goal.where, subject(e))) {
       convert(s, run, flow, e);
       continue;
     }

@@ -195,6 +195,8 @@ export interface ConsentChangeRecord {
   hasText: boolean;
   hasProof: boolean;
   at: number;
+  /** The purpose's state before this change (reports count an opt-in only when it was not already granted). */
+  before?: string;
 }
 
 /** Any record. */

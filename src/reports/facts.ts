@@ -110,7 +110,8 @@ export function stageFacts(c: StageChangeRecord): RollupRow[] {
 
 /** A consent change: opt-ins by source (acquisition). */
 export function consentFacts(c: ConsentChangeRecord): RollupRow[] {
-  if (c.state !== "granted" || (c.action !== "grant" && c.action !== "confirm") || c.purpose === "transactional") return [];
+  // An opt-in is a person becoming opted in: a repeat grant from someone already granted is not one.
+  if (c.state !== "granted" || c.before === "granted" || (c.action !== "grant" && c.action !== "confirm") || c.purpose === "transactional") return [];
   const day = dayOf(c.at);
   return [["job", "acquisition", day, "opted_in", 1], ["source", c.source, day, "opted_in", 1]];
 }

@@ -42,7 +42,11 @@ export function eventOutcomes(s: Session, e: OutcomeEvent): void {
     const time = Date.parse(String(e.properties[a.appointments.timeProperty] ?? ""));
     if (Number.isFinite(time)) emit(s, `appointment:${time}`, "appointment", e.name, time);
   }
-  if (e.name === a.appointments.missed) emit(s, `${e.seq}:no_show`, "no_show", e.name, e.at);
+  if (e.name === a.appointments.missed) {
+    // One no-show per appointment: keyed by its id or time when the event names it, else by the event.
+    const appointment = e.properties.appointment_id ?? e.properties[a.appointments.timeProperty];
+    emit(s, appointment !== undefined ? `no_show:${String(appointment)}` : `${e.seq}:no_show`, "no_show", e.name, e.at);
+  }
   if (e.name === a.b2b.meeting) emit(s, `${e.seq}:meeting`, "meeting", e.name, e.at);
   if (e.name === a.b2b.opportunity) emit(s, `${e.seq}:opportunity`, "opportunity", e.name, e.at);
   if (e.name === a.b2b.won) emit(s, `${e.seq}:won`, "won", e.name, e.at);
