@@ -192,6 +192,18 @@ describe("roles", () => {
     expect((await b.fetch("/console/templates/console-offer")).html).toContain('id="template-form"');
     expect((await b.fetch("/console/contacts")).html).toContain("Find a contact");
   });
+
+  it("shows a sender the task and broadcast controls but not the template editor", async () => {
+    const sender = await keyFor("sender");
+    const b = new Browser();
+    await b.signIn(sender.key);
+    expect((await b.fetch("/console/templates/console-offer")).html).not.toContain('id="template-form"');
+    expect((await b.fetch("/console/broadcasts")).html).toContain("New broadcast");
+    expect((await b.fetch("/console/settings/brand")).html).toContain("<fieldset disabled");
+    const r = await b.post("/console/templates/console-offer/retire", {});
+    expect(r.status).toBe(403);
+    expect(r.html).toContain("sender role lacks the templates:write permission");
+  });
 });
 
 describe("forms show the API's errors next to the field", () => {
@@ -257,6 +269,17 @@ describe("the template preview", () => {
     expect(curly.html).toContain('<mark title="&quot;’&quot; (U+2019)" data-char="’">’</mark>');
     expect(curly.html).toContain("Smart encoding suggestion");
     expect(curly.html).toContain('data-rule="replaceable_ucs2"');
+  });
+
+  it("works without scripts: the Preview button redraws the editor with what was typed", async () => {
+    const b = new Browser();
+    await b.signIn(OWNER);
+    const r = await b.post("/console/templates/preview", { key: "", body: "Hello {{firstName}} “friend”", job: "service", purpose: "transactional", status: "draft" }, "/console/templates/new");
+    expect(r.status).toBe(200);
+    expect(r.html).toContain('id="template-form"');
+    expect(r.html).toContain("Hello {{firstName}} “friend”</textarea>");
+    expect(r.html).toContain('data-encoding="UCS-2"');
+    expect(r.html).toContain("Hello Ada");
   });
 });
 
