@@ -7,18 +7,30 @@ import { Hono } from "hono";
 import type { FC } from "hono/jsx";
 import type { FieldError } from "../http/problem";
 import type { ConsoleContext, ConsoleEnv } from "./api";
-import { Badge, Csrf, FieldErrors, Problem, When, can } from "./layout";
+import { Badge, Csrf, FieldErrors, Problem, can } from "./layout";
 import { SAFE_KEY, done, formBody, parseJson, refused, render } from "./page";
 
 /** Flows pages. */
 export const flowsPage = new Hono<ConsoleEnv>();
 
+const UNITS: Array<[RegExp, string]> = [[/(\d+(?:\.\d+)?)W/, "week"], [/(\d+(?:\.\d+)?)D/, "day"], [/T.*?(\d+(?:\.\d+)?)H/, "hour"], [/T.*?(\d+(?:\.\d+)?)M/, "minute"], [/T.*?(\d+(?:\.\d+)?)S/, "second"]];
+
+/** An ISO 8601 duration in words: "PT1H30M" → "1 hour 30 minutes" (as given when it does not parse). */
+export function durationInWords(d: unknown): string {
+  if (typeof d !== "string" || !/^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/.test(d)) return String(d);
+  const parts = UNITS.map(([re, unit]) => {
+    const m = re.exec(d);
+    return m ? `${m[1]} ${unit}${m[1] === "1" ? "" : "s"}` : "";
+  }).filter(Boolean);
+  return parts.join(" ") || d;
+}
+
 /** A step in words. */
 export function describeStep(step: any): string {
   if (!step || typeof step !== "object") return String(step);
-  if ("wait" in step) return `wait ${step.wait}`;
+  if ("wait" in step) return `wait ${durationInWords(step.wait)}`;
   if ("send" in step) return `send template ${step.send.template}${step.send.purpose ? ` (${step.send.purpose})` : ""}`;
-  if ("wait_for" in step) return `wait up to ${step.wait_for.timeout} for ${step.wait_for.event}`;
+  if ("wait_for" in step) return `wait up to ${durationInWords(step.wait_for.timeout)} for ${step.wait_for.event}`;
   if ("wait_until" in step) {
     const w = step.wait_until;
     return `wait until ${[w.date, w.offset, w.time].filter(Boolean).join(" ")} local time`;
@@ -156,10 +168,12 @@ flowsPage.get("/", async (c) => {
         <tbody>
           {flows.map((f) => {
             const m = report.get(f.key) ?? {};
+            // A broadcast runs as a flow of its own; its page is the broadcast's.
+            const href = f.status === "broadcast" && f.key.startsWith("broadcast-") ? `/console/broadcasts/${f.key.slice(10)}` : `/console/flows/${f.key}`;
             return (
               <tr>
                 <td>
-                  <a href={`/console/flows/${f.key}`}>{f.name ?? f.key}</a>
+                  <a href={href}>{f.name ?? f.key}</a>
                   <div class="mute mono">{f.key}</div>
                 </td>
                 <td>
@@ -286,11 +300,6 @@ async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; e
           <pre class="mono">{json}</pre>
         </details>
       )}
-      {!isNew ? (
-        <p class="mute">
-          Saved <When at={flow.updatedAt ?? flow.createdAt} />
-        </p>
-      ) : null}
     </>,
     opts.status ?? 200,
   );

@@ -128,6 +128,7 @@ governancePage.get("/", async (c) => {
         </tbody>
       </table>
       <h2>Contacts texted most</h2>
+      {g.topContacts.length ? null : <p class="mute">Nobody was texted in the period.</p>}
       <ul>
         {g.topContacts.map((t: any) => (
           <li>

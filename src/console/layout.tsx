@@ -31,7 +31,7 @@ th{font-weight:600;color:var(--mute);font-size:.85em}td.num,th.num{text-align:ri
 .card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}
 label{display:block;font-weight:600;margin:.6rem 0 .2rem}.hint{color:var(--mute);font-size:.85em;font-weight:400}
-input[type=text],input[type=password],input[type=number],input:not([type]),select,textarea{font:inherit;padding:.35rem .45rem;border:1px solid #b9c0cc;border-radius:4px;width:100%;max-width:40rem;background:#fff}
+input[type=text],input[type=password],input[type=number],input[type=date],input:not([type]),select,textarea{font:inherit;padding:.35rem .45rem;border:1px solid #b9c0cc;border-radius:4px;width:100%;max-width:40rem;background:#fff}
 textarea{font-family:ui-monospace,Menlo,monospace;font-size:.9em}
 button{font:inherit;padding:.35rem .9rem;border-radius:4px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:var(--accent)}button.danger{background:#fff;border-color:var(--bad);color:var(--bad)}

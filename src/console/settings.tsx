@@ -153,7 +153,7 @@ async function sectionPage(c: ConsoleContext, section: SectionName, form?: Recor
             return (
               <div data-field={f.name}>
                 <label for={id}>
-                  {f.name} <span class="hint">{f.kind === "json" ? "JSON" : f.unset ? "not set: empty keeps the default" : ""}</span>
+                  {f.name} <span class="hint">{f.kind === "json" ? (f.unset ? "JSON; not set" : "JSON") : f.unset ? "not set: empty keeps the default" : ""}</span>
                 </label>
                 {f.kind === "json" ? (
                   <textarea id={id} name={`v.${f.name}`} rows={Math.min(16, Math.max(3, value.split("\n").length + 1))} aria-invalid={invalid} aria-describedby={described}>
