@@ -1,7 +1,8 @@
 // `npm run screenshots`: small PNGs of the console's main pages for the README (docs/console-*.png).
 // Starts its own stack (wrangler dev with fresh state, Debian's Chromium), seeds a short story through
 // the API: shoppers get a cart reminder and some buy (attributed revenue), one contact's text waits for
-// quiet hours, a pricing visit becomes a task. Then it photographs the pages at 1000 px wide.
+// quiet hours, a pricing visit becomes a task, a broadcast waits after its dry run. Then it
+// photographs the pages at 1000 px wide.
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "../bench/lib.mjs";
@@ -33,6 +34,10 @@ try {
     await owner("POST", "/v1/track", { userId: s.userId, event: "Order Completed", properties: { order_id: `O-${s.name}-${run}`, revenue: 40 + names.indexOf(s.name) * 9, currency: "USD" } });
   }
   await new Promise((r) => setTimeout(r, 4000)); // the records queue batches for up to 2 s
+  const broadcast = await owner("POST", "/v1/broadcasts", {
+    name: "Winter sale", template: "winter-sale", segment: { stages: ["subscriber", "customer"] }, sendAt: { localTime: "10:00" }, holdout: 0.1, goal: { event: "Order Completed", within: "P7D" },
+  });
+  await eventually(async () => (await owner("GET", `/v1/broadcasts/${broadcast.id}`)).dryRun?.status === "done", 30_000, "the broadcast's dry run");
 
   const ctx = await stack.browser.newContext({ viewport: { width: 1000, height: 720 }, deviceScaleFactor: 1 });
   const page = await ctx.newPage();
@@ -54,6 +59,7 @@ try {
   });
   await shoot("tasks", "/console/tasks");
   await shoot("flow", "/console/flows/cart-recovery");
+  await shoot("broadcast", `/console/broadcasts/${broadcast.id}`);
   await ctx.close();
 } finally {
   await stack.stop();

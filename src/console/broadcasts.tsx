@@ -8,6 +8,7 @@ import type { FC } from "hono/jsx";
 import type { FieldError } from "../http/problem";
 import type { ConsoleContext, ConsoleEnv } from "./api";
 import { explainDecision } from "./explain";
+import { durationInWords } from "./flows";
 import { Badge, Csrf, Field, FieldErrors, Problem, Select, When, can, errorsFor } from "./layout";
 import { done, formBody, listOf, parseJson, refused, render } from "./page";
 import { randomId } from "./session";
@@ -209,15 +210,16 @@ const Counts: FC<{ counts: Record<string, number> }> = ({ counts }) => {
       <thead>
         <tr>
           <th>What happens</th>
-          <th>Code</th>
           <th class="num">Contacts</th>
         </tr>
       </thead>
       <tbody>
         {rows.map(([k, n]) => (
-          <tr>
-            <td>{countInWords(k)}</td>
-            <td class="mono">{k}</td>
+          <tr data-count={k}>
+            <td>
+              {countInWords(k)}
+              <div class="mute mono">{k}</div>
+            </td>
             <td class="num">{n}</td>
           </tr>
         ))}
@@ -258,7 +260,7 @@ broadcastsPage.get("/:id", async (c) => {
           `at ${b.sendAt.localTime} local time${b.sendAt.date ? ` on ${b.sendAt.date}` : ""}`
         )}
         {b.holdout ? ` · holdout ${Math.round(b.holdout * 100)}%` : ""}
-        {b.goal ? ` · goal ${b.goal.event} within ${b.goal.within}` : ""}
+        {b.goal ? ` · goal ${b.goal.event} within ${durationInWords(b.goal.within)}` : ""}
       </p>
       {canSend && ACTIONS[b.status] ? (
         <div class="actions">

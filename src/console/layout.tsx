@@ -28,7 +28,7 @@ header .who{margin-left:auto;color:var(--mute);font-size:.9em}main{padding:1rem 
 h1{font-size:1.4rem;margin:.2rem 0 1rem}h2{font-size:1.1rem;margin:1.4rem 0 .5rem}
 table{border-collapse:collapse;width:100%;background:#fff;margin:.3rem 0 1rem}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-weight:600;color:var(--mute);font-size:.85em}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem}
+.card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.8rem 1rem;margin:0 0 1rem;overflow-x:auto}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:1rem}
 label{display:block;font-weight:600;margin:.6rem 0 .2rem}.hint{color:var(--mute);font-size:.85em;font-weight:400}
 input[type=text],input[type=password],input[type=number],input[type=date],input:not([type]),select,textarea{font:inherit;padding:.35rem .45rem;border:1px solid #b9c0cc;border-radius:4px;width:100%;max-width:40rem;background:#fff}
