@@ -237,6 +237,13 @@ describe("forms show the API's errors next to the field", () => {
     const retired = await b.post(`/console/templates/${key}/retire`, {});
     expect(retired.status).toBe(303);
     expect((await api("GET", `/v1/templates/${key}`)).body.status).toBe("retired");
+    // Bring version 1 back: its fields in the editor, saved as version 3.
+    const from = await b.fetch(`/console/templates/${key}?from=1`);
+    expect(from.html).toContain("Editing from version 1: saving makes it version 3.");
+    expect(from.html).toMatch(/<option value="active" selected="">active<\/option>/);
+    const restored = await b.post(`/console/templates/${key}`, { body: "Your visit is tomorrow at 10:00.", job: "service", purpose: "transactional", status: "active" }, `/console/templates/${key}`);
+    expect(restored.location).toContain("Saved%20version%203");
+    expect((await api("GET", `/v1/templates/${key}`)).body.status).toBe("active");
   });
 
   it("a flow's JSON", async () => {

@@ -299,7 +299,7 @@ async function previewOf(c: ConsoleContext, d: Draft) {
   return { panel: r.ok ? <PreviewPanel preview={r.body} /> : <PreviewPanel errors={r.errors} detail={r.detail} /> };
 }
 
-async function editorPage(c: ConsoleContext, d: Draft, isNew: boolean, errors: FieldError[] = [], detail?: string, status: 200 | 400 | 409 = 200) {
+async function editorPage(c: ConsoleContext, d: Draft, isNew: boolean, errors: FieldError[] = [], detail?: string, status: 200 | 400 | 409 = 200, note?: string) {
   const pv = await previewOf(c, d);
   if (pv.refusal) return refused(c, pv.refusal)!;
   const canWrite = can(c.get("role"), "templates:write");
@@ -314,6 +314,11 @@ async function editorPage(c: ConsoleContext, d: Draft, isNew: boolean, errors: F
     c,
     isNew ? "New template" : `Template ${d.key}`,
     <>
+      {note ? (
+        <p class="flash" role="status">
+          {note}
+        </p>
+      ) : null}
       <Editor d={d} isNew={isNew} errors={errors} detail={detail} preview={() => pv.panel!} csrf={c.get("csrf")} canWrite={canWrite} />
       {!isNew ? (
         <>
@@ -345,6 +350,7 @@ async function editorPage(c: ConsoleContext, d: Draft, isNew: boolean, errors: F
                 <th>Status</th>
                 <th>Saved</th>
                 <th>Message</th>
+                {canWrite ? <th>Edit</th> : null}
               </tr>
             </thead>
             <tbody>
@@ -360,6 +366,9 @@ async function editorPage(c: ConsoleContext, d: Draft, isNew: boolean, errors: F
                   <td>
                     <pre>{v.template.body}</pre>
                   </td>
+                  {canWrite ? (
+                    <td>{v.version === versions[0]?.version ? <span class="mute">current</span> : <a href={`/console/templates/${d.key}?from=${v.version}`}>edit from here</a>}</td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>
@@ -452,6 +461,13 @@ templatesPage.get("/:key", async (c) => {
   const r = await c.get("api")("GET", `/v1/templates/${key}`);
   const stop = refused(c, r, `Template ${key}`);
   if (stop) return stop;
+  // "Edit from version N": that version's fields in the editor; saving makes them the newest version.
+  const from = Number(c.req.query("from"));
+  if (Number.isInteger(from) && from > 0 && from !== r.body.version) {
+    const v = await c.get("api")("GET", `/v1/templates/${key}/versions`);
+    const old = v.ok ? v.body.versions.find((x: any) => x.version === from) : undefined;
+    if (old) return editorPage(c, { ...draftOf(old.template, key) }, false, [], undefined, 200, `Editing from version ${from}: saving makes it version ${r.body.version + 1}.`);
+  }
   return editorPage(c, draftOf(r.body, key), false);
 });
 
