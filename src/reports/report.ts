@@ -19,9 +19,15 @@ function byPrefix(m: Map<string, number>, prefix: string): Record<string, number
   return out;
 }
 
-/** Counts of `<outcome>:<reason>` metrics for one outcome, by reason. */
+/**
+ * Counts of `<outcome>:<reason>` metrics for one outcome, by reason. Not `byPrefix`: reason codes
+ * carry their own colon (`quiet_hours:US`, `cap:daily`, `no_consent:marketing`) and must be kept.
+ */
 function reasons(m: Map<string, number>, outcome: "skipped" | "deferred"): Record<string, number> {
-  return byPrefix(m, `${outcome}:`);
+  const prefix = `${outcome}:`;
+  const out: Record<string, number> = {};
+  for (const [k, v] of m) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
+  return out;
 }
 
 /** The metrics every flow, template, job and stage shares. */
@@ -156,7 +162,8 @@ export function stagesReport(t: Totals, cohorts: Cohorts, stages: readonly strin
     const [from, to] = key.split(">");
     return { from: from!, to: to!, contacts: get(m, "moves") };
   }).sort((a, b) => b.contacts - a.contacts || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
-  const names = [...new Set([...stages, ...(t.get("stage")?.keys() ?? [])])];
+  // Configured stages in their order, then any others that had activity, sorted (not in whatever order the totals were read).
+  const names = [...new Set([...stages, ...[...(t.get("stage")?.keys() ?? [])].sort()])];
   const byStage = names.map((stage) => {
     const m = metricsOf(t, "stage", stage);
     const dwell = new Map([...m].filter(([k]) => k.startsWith("dwell:")).map(([k, v]) => [Number(k.slice(6)), v]));

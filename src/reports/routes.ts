@@ -18,7 +18,11 @@ export const reports = newApp();
 
 const KINDS = ["overview", "flows", "templates", "jobs", "stages"] as const;
 const DAY = 86_400_000;
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "not a real date");
+// Round-trip through Date so 2026-02-30 is refused rather than read as 2 March.
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").refine((d) => {
+  const t = Date.parse(`${d}T00:00:00Z`);
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+}, "not a real date");
 const iso = (day: number) => new Date(day * DAY).toISOString().slice(0, 10);
 
 reports.openapi(
@@ -43,8 +47,8 @@ reports.openapi(
     const q = c.req.valid("query");
     const to = q.to ? dayOf(Date.parse(`${q.to}T00:00:00Z`)) : dayOf(now());
     const from = q.from ? dayOf(Date.parse(`${q.from}T00:00:00Z`)) : to - 29;
-    if (from > to) return badFields([{ field: "from", message: "must not be after to" }]);
-    if (to - from > 366) return badFields([{ field: "from", message: "the period is at most 367 days" }]);
+    if (from > to) return badFields([{ field: "query.from", message: "must not be after to" }]);
+    if (to - from > 366) return badFields([{ field: "query.from", message: "the period is at most 367 days" }]);
     const db = c.env.DB;
     const range = { from: iso(from), to: iso(to), generatedAt: new Date(now()).toISOString() };
     let rows: object[];
