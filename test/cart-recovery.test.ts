@@ -1,6 +1,8 @@
 // The whole path on the real runtime: event → ContactDO → flow run → timer → send queue → sandbox
 // gateway → D1, with simulated time. Both branches of a `wait_for`.
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { now } from "../src/clock";
 import { flows, settings, templates } from "../scripts/seed-data.mjs";
 import { DAY, HOUR, advance, api, flushRecords, inbox, optedIn, phone, settleSends, unique, withoutOptInConfirmation } from "./helpers";
 
@@ -83,5 +85,22 @@ describe("cart recovery", () => {
     expect(await inbox(to)).toEqual([]);
     const contact = await api("GET", `/v1/contacts/user:${user}`);
     expect(contact.body.runs).toEqual([]);
+  });
+
+  it("does not take an order from before the checkout (a late batch) as this run's goal", async () => {
+    const user = unique("u");
+    const to = phone();
+    await abandon(user, to);
+    const yesterday = new Date(now() - DAY).toISOString();
+    await api("POST", "/v1/track", { userId: user, event: "Order Completed", messageId: unique("o"), timestamp: yesterday, properties: { revenue: 9, currency: "USD" } });
+    await advance(`user:${user}`, HOUR);
+    await settleSends(`user:${user}`);
+    expect(await inbox(to)).toHaveLength(1); // the reminder still goes
+    const run = (await api("GET", `/v1/contacts/user:${user}`)).body.runs[0];
+    expect(run.flow).toBe("cart-recovery");
+    expect(run.status).not.toBe("converted");
+    await flushRecords();
+    const goals = await env.DB.prepare("SELECT count(*) AS n FROM conversions WHERE run_id = ?").bind(run.id).first<{ n: number }>();
+    expect(goals!.n).toBe(0);
   });
 });

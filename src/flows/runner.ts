@@ -34,8 +34,8 @@ export function onEvent(s: Session, e: RunEvent): void {
   for (const run of activeRuns(s)) {
     const flow = flowOf(s, run.flow_key, run.version);
     if (!flow) continue;
-    // A goal event from before the run started (a late batch) is not this run's outcome.
-    if (flow.goal && flow.goal.event === e.name && e.at >= run.started_at && matches(flow.goal.where, subject(e))) {
+    // A goal event from before the event that started the run (a late batch) is not this run's outcome.
+    if (flow.goal && flow.goal.event === e.name && e.at >= triggerAt(s, run) && matches(flow.goal.where, subject(e))) {
       convert(s, run, flow, e);
       continue;
     }
@@ -248,6 +248,11 @@ function finish(s: Session, runId: string, pc: number, status: string, label: st
   s.store.run("UPDATE runs SET pc = ?, status = ?, ended_at = ? WHERE id = ?", pc, status, now(), runId);
   s.store.clearTimer(`run:${runId}`);
   s.store.touchRun(runId, label, jobOf(s, runId));
+}
+
+/** When the event that started a run happened (its own timestamp; the run's start when it left the log). */
+function triggerAt(s: Session, run: RunRow): number {
+  return s.store.first<{ at: number }>("SELECT at FROM events WHERE seq = ?", run.started_seq)?.at ?? run.started_at;
 }
 
 function jobOf(s: Session, runId: string): string | undefined {
