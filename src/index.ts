@@ -7,11 +7,13 @@
  *   /l/:code (short links) ─► D1 link ─► 302, then the click ─► ContactDO (`Link Clicked`)
  *   /v1/broadcasts ─► broadcast queue (pages of contacts from D1) ─► each ContactDO ─► send queue
  *   records queue ─► rollups ─► /v1/reports
+ *   /console (marketers' web UI) ─► the same /v1 routes, in process, with the signed-in key
  */
 import { auditRoutes } from "./audit/routes";
 import { type FanoutJob, consumeFanout } from "./broadcasts/fanout";
 import { broadcasts } from "./broadcasts/routes";
 import { consent } from "./consent/routes";
+import { consoleApp } from "./console/routes";
 import { type ImportChunk, consumeImports, imports } from "./contacts/import";
 import { contacts } from "./contacts/routes";
 import { docsPage } from "./docs";
@@ -66,6 +68,7 @@ app.route("/v1", keys);
 app.route("/v1", auditRoutes);
 app.route("/v1", governance);
 app.route("/v1", privacy);
+app.route("/console", consoleApp(app));
 app.route("/v1", reports);
 app.route("/v1", broadcasts);
 
