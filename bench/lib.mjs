@@ -2,14 +2,21 @@
 // them to go quiet, driving them with autocannon, and small numeric and concurrency utilities.
 // Plain Node (>= 22) with no dependencies beyond autocannon, which is a devDependency.
 import { spawn } from "node:child_process";
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
+import { accessSync, closeSync, constants, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 
 /** The repository this file belongs to (its wrangler is the one the benchmarks run). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+// CI clones the repo with shared/ beside it, so the ingest baseline is found relative to the repo.
+export const baselineToml = path.resolve(repoRoot, "../shared/bench/baseline/wrangler.toml");
+
+/** Thrown for an expected failure: the message is enough, no stack trace. */
+export class BenchFailure extends Error {}
 
 /** Print one progress line to stderr (stdout is reserved for the result line). */
 export function log(...parts) {
@@ -18,6 +25,62 @@ export function log(...parts) {
 
 /** Resolve after `ms` milliseconds. */
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A positive integer from the environment, or `fallback`; exits with a message when malformed. */
+export function envInt(name, fallback) {
+  const v = process.env[name];
+  if (v === undefined || v === "") return fallback;
+  const n = Number(v);
+  if (Number.isInteger(n) && n > 0) return n;
+  log(`FAIL: ${name} must be a positive integer, got ${v}`);
+  process.exit(1);
+}
+
+/**
+ * Where the fresh persistence directories go: BENCH_STATE_DIR, else tmpfs (/dev/shm) when there is
+ * one, else the OS temp dir. On a disk, every new Durable Object's SQLite file costs fsyncs that
+ * dominate both sides and make rounds slow and noisy: that would measure the disk, not the code.
+ */
+export function stateRoot() {
+  if (process.env.BENCH_STATE_DIR) return process.env.BENCH_STATE_DIR;
+  try {
+    accessSync("/dev/shm", constants.W_OK);
+    return "/dev/shm";
+  } catch {
+    return tmpdir();
+  }
+}
+
+/** Throw a BenchFailure unless this Node can run wrangler (>= 22.12); `script` is named in the hint. */
+export function requireNode(script) {
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  if (major < 22 || (major === 22 && minor < 12)) {
+    throw new BenchFailure(`Node ${process.versions.node} is too old for wrangler (needs >= 22.12): run \`npm run bench\` or \`npx node ${script}\``);
+  }
+}
+
+/**
+ * Preflight of a benchmark that runs the ingest baseline with `load` (ingestLoad()): Node, the load
+ * shape, the baseline beside the repo; returns the local keys (localKeys()).
+ */
+export function baselinePreflight(script, load) {
+  requireNode(script);
+  if (load.connections > load.events || load.connections > load.warmup) throw new BenchFailure("BENCH_CONNECTIONS must not exceed BENCH_EVENTS or BENCH_WARMUP");
+  if (!existsSync(baselineToml)) throw new BenchFailure(`baseline not found at ${baselineToml} (shared/ must sit beside the repo)`);
+  return localKeys();
+}
+
+/** The local ingest and owner keys from .dev.vars, created from .dev.vars.example when missing. */
+export function localKeys() {
+  const devVars = path.join(repoRoot, ".dev.vars");
+  if (!existsSync(devVars)) {
+    copyFileSync(path.join(repoRoot, ".dev.vars.example"), devVars);
+    log("created .dev.vars from .dev.vars.example");
+  }
+  const vars = readDotEnv(devVars);
+  if (!vars.INGEST_KEY || !vars.OWNER_KEY) throw new BenchFailure(".dev.vars must define INGEST_KEY and OWNER_KEY");
+  return { ingestKey: vars.INGEST_KEY, ownerKey: vars.OWNER_KEY };
+}
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
 export function freePort() {
@@ -283,4 +346,172 @@ export async function loadRound({ url, path: reqPath, headers, amount, connectio
   const seconds = Number((lastAt ?? process.hrtime.bigint()) - t0) / 1e9;
   const failures = result.non2xx + result.errors; // `errors` already includes timeouts
   return { seconds, ok: acked.length, issued, failures, samples, acked, latencies, result };
+}
+
+/**
+ * Start Tidings (D1 migrated first) and the ingest baseline on free loopback ports with fresh state
+ * under `work`. Each runs from a snapshot copy taken now, so edits to the working tree during the
+ * run cannot make wrangler reload mid-round, and nothing is written into the baseline's (possibly
+ * read-only) tree. `logLevel` is wrangler's --log-level for both.
+ */
+export async function startTidingsAndBaseline(work, { logLevel = "warn" } = {}) {
+  const [tPort, bPort, tInspector, bInspector] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const tDir = snapshotProject(repoRoot, path.join(work, "tidings"), ["bench", "test", "scripts", "dist"]);
+  const bDir = snapshotProject(path.dirname(baselineToml), path.join(work, "baseline"));
+  const tState = path.join(work, "tidings-state");
+  const bState = path.join(work, "baseline-state");
+  mkdirSync(tState);
+  mkdirSync(bState);
+  const tLog = path.join(work, "tidings.log");
+  log("applying Tidings D1 migrations");
+  await runWrangler(tDir, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", tState], tLog);
+  // Per-request log lines cost CPU on both sides alike; warnings and errors still reach the logs
+  // (wrangler's own; the Worker's console.error shows only from "info" on).
+  const common = ["--ip", "127.0.0.1", "--log-level", logLevel, "--show-interactive-dev-session=false"];
+  const tidings = startServer({
+    name: "tidings", cwd: tDir, port: tPort, logFile: tLog,
+    args: ["--port", String(tPort), "--inspector-port", String(tInspector), "--persist-to", tState, ...common],
+  });
+  const baseline = startServer({
+    name: "baseline", cwd: bDir, port: bPort, logFile: path.join(work, "baseline.log"),
+    args: ["--port", String(bPort), "--inspector-port", String(bInspector), "--persist-to", bState, ...common],
+  });
+  log(`starting tidings on :${tPort} and baseline on :${bPort}`);
+  await Promise.all([waitUntilUp(tidings), waitUntilUp(baseline)]);
+  return { tidings, baseline };
+}
+
+/** The ingest load shape (bench/ingest.mjs), from BENCH_EVENTS, BENCH_CONNECTIONS, BENCH_ROUNDS and BENCH_WARMUP. */
+export function ingestLoad() {
+  return {
+    events: envInt("BENCH_EVENTS", 5_000),
+    connections: envInt("BENCH_CONNECTIONS", 32),
+    rounds: envInt("BENCH_ROUNDS", 2),
+    warmup: envInt("BENCH_WARMUP", 500),
+  };
+}
+
+/** The request body of ingest event `i` of a round: the same shape for Tidings and the baseline. */
+function trackBody(userId, messageId, i) {
+  return JSON.stringify({
+    userId,
+    event: "Product Viewed",
+    messageId,
+    properties: { sku: `sku-${i % 500}`, price: 19.99, currency: "USD" },
+  });
+}
+
+/**
+ * One ingest round against one server: `amount` track events over at most `connections`
+ * connections. `contactOf(i)` names the userId of event i; messageIds are unique per run, round
+ * and index. Throws on any failure; returns the round's figures and events.
+ */
+async function ingestRound(server, { label, amount, contactOf, route, headers, connections }) {
+  const messageOf = (i) => `m-${label}-${i}`;
+  const r = await loadRound({
+    url: server.url, path: route, headers, amount, connections: Math.min(connections, amount),
+    bodyOf: (i) => trackBody(contactOf(i), messageOf(i), i),
+  });
+  const sorted = Float64Array.from(r.latencies).sort();
+  const rate = r.ok / r.seconds;
+  log(
+    `${server.name.padEnd(8)} ${label.padEnd(7)} ${r.ok}/${amount} ok in ${r.seconds.toFixed(1)}s = ${rate.toFixed(0)} ev/s,`,
+    `p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`,
+  );
+  if (r.failures || r.ok !== amount || r.issued !== amount) {
+    throw new BenchFailure(
+      `${server.name} ${label}: ${r.failures} failed requests (non-2xx ${r.result.non2xx}, errors ${r.result.errors}, timeouts ${r.result.timeouts}), ` +
+        `${r.ok} acknowledged of ${amount} (${r.issued} sent)\n  ${r.samples.join("\n  ")}\n--- ${server.name} log tail ---\n${tail(server.logFile)}`,
+    );
+  }
+  return { ...r, events: r.acked.map((i) => ({ userId: contactOf(i), messageId: messageOf(i) })) };
+}
+
+/**
+ * One ingest round (see ingestRound) on `server`, then wait until all of `servers` are idle again.
+ * Logs server CPU per event during the round and after it (deferred work) and the client's CPU.
+ */
+export async function settledIngestRound(server, round, servers) {
+  const cpu0 = serversCpuSeconds([server]);
+  const client0 = process.cpuUsage();
+  const r = await ingestRound(server, round);
+  const client = process.cpuUsage(client0);
+  const cpu1 = serversCpuSeconds([server]);
+  const waited = await settle(servers);
+  const cpu2 = serversCpuSeconds([server]);
+  const perEvent = (sec) => ((sec * 1000) / r.ok).toFixed(2);
+  log(
+    `${"".padEnd(17)} server cpu ${perEvent(cpu1 - cpu0)} ms/ev during + ${perEvent(cpu2 - cpu1)} ms/ev after`,
+    `(idle again in ${(waited / 1000).toFixed(1)}s), client cpu ${perEvent((client.user + client.system) / 1e6)} ms/ev`,
+  );
+  return r;
+}
+
+/** Throughput (ok / seconds) and sorted latencies pooled over several rounds. */
+export function pooled(rounds) {
+  const ok = rounds.reduce((s, r) => s + r.ok, 0);
+  const seconds = rounds.reduce((s, r) => s + r.seconds, 0);
+  const lat = Float64Array.from(rounds.flatMap((r) => r.latencies)).sort();
+  return { rate: ok / seconds, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}
+
+/** This run's scratch directory (snapshots, state, logs), once created. */
+let scratch;
+
+/** Create this run's scratch directory under stateRoot() and return it. */
+function makeScratch() {
+  scratch = mkdtempSync(path.join(stateRoot(), "tidings-bench-"));
+  log(`state and logs in ${scratch}`);
+  return scratch;
+}
+
+/** Delete the scratch directory, or all of it but the logs (`keepLogs`); synchronous, so safe on exit. */
+function cleanScratch(keepLogs) {
+  if (!scratch) return;
+  for (const dir of keepLogs ? ["tidings-state", "baseline-state", "tidings", "baseline"].map((d) => path.join(scratch, d)) : [scratch]) {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (keepLogs) log(`logs kept in ${scratch}`);
+  scratch = undefined;
+}
+
+/**
+ * Run a benchmark: `preflight()` (its result is passed on as `keys`), a fresh scratch directory,
+ * then `body({ work, keys })`, which starts its servers and resolves to the result line, printed on
+ * stdout after a "done in" line on stderr. Whatever happens, never leave wrangler or workerd (or
+ * their state) behind: servers are stopped and the scratch directory removed (all but the logs of
+ * a failed run), also on SIGINT/SIGTERM. A BenchFailure is reported by its message, anything else
+ * with its stack; either sets exit status 1.
+ */
+export function runBench(preflight, body) {
+  process.on("exit", () => {
+    killAllSync();
+    cleanScratch(true);
+  });
+  for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
+    process.on(sig, () => {
+      log(`${sig}: stopping servers`);
+      process.exit(code);
+    });
+  }
+  const main = async () => {
+    const started = Date.now();
+    const keys = preflight();
+    const work = makeScratch();
+    let ok = false;
+    try {
+      const line = await body({ work, keys });
+      log(`done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+      process.stdout.write(`${line}\n`);
+      ok = true;
+    } finally {
+      await stopAll();
+      // Keep the logs of a failed run for inspection; drop the rest (the persisted state can be large).
+      cleanScratch(!ok);
+    }
+  };
+  main().catch((err) => {
+    log(`FAIL: ${err instanceof BenchFailure ? err.message : err?.stack ?? err}`);
+    process.exitCode = 1;
+  });
 }

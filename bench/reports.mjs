@@ -46,20 +46,9 @@
  * BENCH_UNITS (500), BENCH_REPEAT (3), BENCH_SEED (1), BENCH_STATE_DIR.
  * Run with `npm run bench:reports` (or `npx node bench/reports.mjs`): wrangler needs Node >= 22.12.
  */
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { freePort, killAllSync, log, repoRoot, runWrangler, snapshotProject, startServer, stopAll, tail, waitUntilUp } from "./lib.mjs";
-
-/** A positive integer from the environment, or `fallback`. */
-function envInt(name, fallback) {
-  const v = process.env[name];
-  if (v === undefined || v === "") return fallback;
-  const n = Number(v);
-  if (Number.isInteger(n) && n > 0) return n;
-  log(`FAIL: ${name} must be a positive integer, got ${v}`);
-  process.exit(1);
-}
+import { BenchFailure, envInt, freePort, killAllSync, log, repoRoot, requireNode, runWrangler, snapshotProject, startServer, stateRoot, stopAll, tail, waitUntilUp } from "./lib.mjs";
 
 const RECORDS = envInt("BENCH_RECORDS", 1_000_000);
 const CONCURRENCY = envInt("BENCH_CONCURRENCY", 2);
@@ -71,17 +60,6 @@ const KINDS = ["flows", "templates", "jobs", "stages", "overview"];
 const TARGET_MS = 1000;
 const TARGET_RATIO = 20;
 
-class BenchFailure extends Error {}
-
-function stateRoot() {
-  if (process.env.BENCH_STATE_DIR) return process.env.BENCH_STATE_DIR;
-  try {
-    accessSync("/dev/shm", constants.W_OK);
-    return "/dev/shm";
-  } catch {
-    return tmpdir();
-  }
-}
 
 /** The temporary wrangler config: the bench Worker with the project's D1 binding and migrations. */
 function benchConfig(dir, main) {
@@ -181,8 +159,7 @@ function cleanUp(keepLogs) {
 
 async function main() {
   const started = Date.now();
-  const [major, minor] = process.versions.node.split(".").map(Number);
-  if (major < 22 || (major === 22 && minor < 12)) throw new BenchFailure(`Node ${process.versions.node} is too old for wrangler (needs >= 22.12): run \`npm run bench:reports\``);
+  requireNode("bench/reports.mjs");
   work = mkdtempSync(path.join(stateRoot(), "tidings-bench-reports-"));
   log(`state and log in ${work}`);
   let ok = false;

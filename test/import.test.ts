@@ -89,6 +89,21 @@ describe("import", () => {
     expect([r.status, r.body.errors[0].field]).toEqual([400, "content-type"]);
   });
 
+  // Queues take 128 KB per message and 256 KB per send: chunks and sends are cut by bytes, not only rows.
+  it("imports wide rows (a consent text, long traits) without passing the queue's size limits, and refuses a row over 64 KB", async () => {
+    const tag = unique("wide");
+    const text = "Yes, send me offers and news by text message. Msg & data rates may apply. Reply STOP to cancel. ".repeat(4);
+    const rows = Array.from({ length: 1_200 }, (_, i) =>
+      JSON.stringify({ userId: `${tag}-${i % 40}`, traits: { note: "x".repeat(600), n: i }, consent: { purpose: "marketing", source: "form", at: "2026-11-01T10:00:00Z", text } }),
+    );
+    rows.push(JSON.stringify({ userId: `${tag}-huge`, traits: { blob: "y".repeat(70_000) } }));
+    const r = await importFile(rows.join("\n"), "application/x-ndjson");
+    expect(r.status).toBe(202);
+    expect(r.body).toMatchObject({ rows: 1_201, accepted: 1_200, rejected: 1, errors: [{ line: 1_201, field: "(row)" }] });
+    expect(await applied(r.body.importId, 60_000)).toMatchObject({ applied: 1_200 });
+    expect((await api("GET", `/v1/contacts/user:${tag}-39`)).body.traits.n).toBe(1_199);
+  }, 90_000);
+
   // 100,000 rows stream through the request without being held; the queue applies them. Rows come
   // grouped by contact (1,000 contacts) because each new contact is a new Durable Object, i.e. a new
   // SQLite file locally (~10 ms here), and 100,000 of those would measure the disk, not the import.

@@ -179,6 +179,30 @@ describe("steering", () => {
   });
 });
 
+describe("recovery", () => {
+  it("restarts a stalled fan-out on resume, and runs a draft's dry run again, without double counts", async () => {
+    const tag = unique("stall").toLowerCase();
+    const p = await person({ stage: "customer", zone: "America/New_York", tag });
+    await flushRecords();
+    const r = await api("POST", "/v1/broadcasts", { name: "Stall", template: "spring-offer", sendAt: { at: new Date(now() + DAY).toISOString() }, segment: { stages: ["customer"], where: { "traits.tag": tag } } });
+    const first = (await settled(r.body.id, "dryRun")).dryRun;
+    expect((await api("POST", `/v1/broadcasts/${r.body.id}/dry-run`)).status).toBe(200);
+    expect((await settled(r.body.id, "dryRun")).dryRun).toEqual(first);
+
+    await api("POST", `/v1/broadcasts/${r.body.id}/launch`);
+    const done = (await settled(r.body.id, "fanout")).fanout;
+    // As if the chain of pages had stopped after launch: running, nothing stored, cursor at the start.
+    await env.DB.batch([
+      env.DB.prepare("UPDATE broadcasts SET status = 'running', cursor = NULL, page = 0 WHERE id = ?").bind(r.body.id),
+      env.DB.prepare("DELETE FROM broadcast_pages WHERE broadcast_id = ? AND phase = 'send'").bind(r.body.id),
+    ]);
+    expect((await api("POST", `/v1/broadcasts/${r.body.id}/resume`)).status).toBe(200);
+    expect((await settled(r.body.id, "fanout")).fanout).toEqual(done);
+    expect((await api("GET", `/v1/contacts/${p.ref}`)).body.runs.filter((x: any) => x.flow === `broadcast-${r.body.id}`)).toHaveLength(1);
+    expect((await api("POST", `/v1/broadcasts/${r.body.id}/dry-run`)).status).toBe(409); // launched: no longer a draft
+  });
+});
+
 describe("input and roles", () => {
   it("names the bad field", async () => {
     const base = { name: "X", template: "spring-offer", sendAt: { localTime: "10:00" }, segment: { stages: ["customer"] } };

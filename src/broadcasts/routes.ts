@@ -122,7 +122,8 @@ broadcasts.openapi(
 const ACTIONS = {
   launch: { from: ["draft"], to: "running" },
   pause: { from: ["running", "done"], to: "paused" },
-  resume: { from: ["paused"], to: "running" },
+  // Resuming a running broadcast restarts a stalled fan-out from its last stored page (pages are idempotent).
+  resume: { from: ["paused", "running"], to: "running" },
   cancel: { from: ["draft", "running", "paused", "done"], to: "cancelled" },
 } as const;
 
@@ -146,9 +147,14 @@ for (const action of Object.keys(ACTIONS) as Array<keyof typeof ACTIONS>) {
       const b = await load(c.env, id);
       if (!b) return problem(404, "Broadcast not found", "no such broadcast");
       const { from, to } = ACTIONS[action];
-      if (b.status === to) return c.json(await progress(c.env, b), 200); // a retried request
+      if (b.status === to && action !== "resume") return c.json(await progress(c.env, b), 200); // a retried request
       if (!(from as readonly string[]).includes(b.status)) return problem(409, "Conflict", `cannot ${action} a broadcast that is ${b.status}`);
       const t = now();
+      if (b.status === to) {
+        await auditStatement(c, { action: "broadcast.resume", target: `broadcast:${id}`, before: { status: b.status, page: b.page }, after: { status: to } }).run();
+        await c.env.BROADCAST_QUEUE.send({ id, phase: "send", page: b.page, after: b.cursor ?? "" } satisfies FanoutJob, { contentType: "json" });
+        return c.json(await progress(c.env, b), 200);
+      }
       // Conditional on the status read, so two concurrent actions cannot both apply.
       const [changed] = await c.env.DB.batch([
         c.env.DB.prepare(`UPDATE broadcasts SET status = ?, updated_at = ?${action === "launch" ? ", launched_at = ?" : ""} WHERE id = ? AND status = ? RETURNING id`)
@@ -164,3 +170,26 @@ for (const action of Object.keys(ACTIONS) as Array<keyof typeof ACTIONS>) {
     },
   );
 }
+
+broadcasts.openapi(
+  route("messages:send", {
+    method: "post",
+    path: "/broadcasts/{id}/dry-run",
+    tags: ["Broadcasts"],
+    summary: "Run a draft's dry run again (after settings, consent or contacts changed, or if it stalled)",
+    request: { params: Id },
+    responses: { 200: { description: "The dry run restarted" }, 404: { description: "No such broadcast" }, 409: { description: "Not a draft" }, ...PROBLEMS },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const b = await load(c.env, id);
+    if (!b) return problem(404, "Broadcast not found", "no such broadcast");
+    if (b.status !== "draft") return problem(409, "Conflict", `a dry run is for a draft; this broadcast is ${b.status}`);
+    await c.env.DB.batch([
+      c.env.DB.prepare("DELETE FROM broadcast_pages WHERE broadcast_id = ? AND phase = 'dry_run'").bind(id),
+      c.env.DB.prepare("UPDATE broadcasts SET dry_run = 'running', updated_at = ? WHERE id = ?").bind(now(), id),
+    ]);
+    await c.env.BROADCAST_QUEUE.send({ id, phase: "dry_run", page: 0, after: "" } satisfies FanoutJob, { contentType: "json" });
+    return c.json(await progress(c.env, (await load(c.env, id))!), 200);
+  },
+);

@@ -61,6 +61,11 @@ export interface ImportRecord {
 const MAX_ERRORS = 1000;
 /** Rows per queue message (well under the 128 KB message limit for ordinary rows). */
 const CHUNK_ROWS = 100;
+/** Bytes of rows per chunk (one queue message, at most 128 KB), per send (a batch, at most 256 KB), and per row. */
+const CHUNK_BYTES = 96_000;
+const BATCH_BYTES = 200_000;
+const MAX_ROW_BYTES = 64_000;
+const encoder = new TextEncoder();
 
 /** A queue message: one chunk of an import. */
 export interface ImportChunk {
@@ -113,20 +118,31 @@ imports.openapi(
     const errors: Array<{ line: number } & FieldError> = [];
     let rows = 0, accepted = 0, rejected = 0, chunkNo = 0;
     let chunk: ImportRecord[] = [];
+    let chunkBytes = 0;
     const pending: ImportChunk[] = [];
+    let pendingBytes = 0;
 
     const reject = (line: number, errs: FieldError[]) => {
       rejected++;
       for (const e of errs) if (errors.length < MAX_ERRORS) errors.push({ line, ...e });
     };
+    // Queues take at most 128 KB per message and 256 KB per batch: chunks close at 100 rows or
+    // CHUNK_BYTES, and a batch goes out at 10 chunks or before it would pass BATCH_BYTES.
+    const send = async () => {
+      if (!pending.length) return;
+      await c.env.IMPORT_QUEUE.sendBatch(pending.map((body) => ({ body, contentType: "json" as const })));
+      pending.length = 0;
+      pendingBytes = 0;
+    };
     const flush = async (force = false) => {
-      if (chunk.length) pending.push({ importId, chunk: chunkNo++, rows: chunk });
-      chunk = [];
-      // Queue sends go out 10 chunks at a time; memory holds at most ~1,000 rows.
-      if (pending.length >= 10 || (force && pending.length)) {
-        await c.env.IMPORT_QUEUE.sendBatch(pending.map((body) => ({ body, contentType: "json" as const })));
-        pending.length = 0;
+      if (chunk.length) {
+        if (pendingBytes + chunkBytes > BATCH_BYTES) await send();
+        pending.push({ importId, chunk: chunkNo++, rows: chunk });
+        pendingBytes += chunkBytes;
       }
+      chunk = [];
+      chunkBytes = 0;
+      if (pending.length >= 10 || force) await send();
     };
     const take = async (line: number, raw: unknown) => {
       rows++;
@@ -137,8 +153,7 @@ imports.openapi(
       if (r.phone && !phone) return reject(line, [{ field: "phone", message: "not a valid phone number (use E.164)" }]);
       if (phone && (await erased(phone))) return reject(line, [erasedError("phone")]);
       if (r.stage && !stages.includes(r.stage)) return reject(line, [{ field: "stage", message: `not one of ${stages.join(", ")}` }]);
-      accepted++;
-      chunk.push({
+      const record: ImportRecord = {
         line,
         key: r.userId ? `user:${r.userId}` : phone ? `phone:${phone}` : `anon:${r.anonymousId}`,
         hash: await sha256(JSON.stringify(r)),
@@ -146,7 +161,13 @@ imports.openapi(
         stage: r.stage,
         traits: r.traits,
         consent: (Array.isArray(r.consent) ? r.consent : r.consent ? [r.consent] : []).map((g) => ({ ...g, at: Date.parse(g.at) })),
-      });
+      };
+      const bytes = encoder.encode(JSON.stringify(record)).length;
+      if (bytes > MAX_ROW_BYTES) return reject(line, [{ field: "(row)", message: `the row is over ${MAX_ROW_BYTES / 1000} KB` }]);
+      accepted++;
+      if (chunkBytes + bytes > CHUNK_BYTES) await flush();
+      chunk.push(record);
+      chunkBytes += bytes;
       if (chunk.length >= CHUNK_ROWS) await flush();
     };
 
