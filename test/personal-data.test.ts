@@ -105,6 +105,30 @@ describe("personal data", () => {
     expect((await api("GET", `/v1/contacts/${c.id}`)).body).toMatchObject({ phone: null, traits: { plan: "basic" } });
   });
 
+  it("erases short links (their URLs can name the person) and the user agents of clicks", async () => {
+    const user = unique("u");
+    const to = phone();
+    await api("PUT", "/v1/settings/links", { base: "https://t.example/l", ttl: "P30D" });
+    const marker = unique("ticket").toLowerCase();
+    await api("PUT", `/v1/templates/${tpl}-link`, { body: "Your ticket: [link https://shop.example/t/{{properties.ticket}}]", job: "transactional", purpose: "transactional", properties: ["ticket"] });
+    const id = (await api("POST", "/v1/identify", { userId: user, traits: { phone: to } })).body.contactId;
+    expect((await api("POST", "/v1/messages", { contact: id, template: `${tpl}-link`, properties: { ticket: marker } })).status).toBe(202);
+    await settleSends(id);
+    const code = /https:\/\/t\.example\/l\/([0-9A-Za-z]+)/.exec((await env.DB.prepare('SELECT body FROM sandbox_messages WHERE "to" = ?').bind(to).first<{ body: string }>())!.body)![1]!;
+    const agent = `Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) ${unique("UA")}`;
+    const { exports } = await import("cloudflare:workers");
+    const open = () => exports.default.fetch(`https://t.example/l/${code}`, { headers: { "user-agent": agent }, redirect: "manual" });
+    expect((await open()).status).toBe(302);
+    await flushRecords();
+    expect(await d1Text()).toContain(agent);
+    expect((await api("DELETE", `/v1/contacts/${id}`)).status).toBe(200);
+    await flushRecords();
+    const text = await d1Text();
+    expect(text).not.toContain(agent);
+    expect(text).not.toContain(marker);
+    expect((await open()).status).toBe(404);
+  });
+
   it("needs contacts:write to erase and 404s an unknown contact", async () => {
     const k = await api("POST", "/v1/keys", { name: "A", role: "analyst" });
     expect((await api("DELETE", "/v1/contacts/user:someone", undefined, { key: k.body.key })).status).toBe(403);

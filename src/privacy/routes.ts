@@ -93,6 +93,9 @@ privacy.openapi(
       db.prepare("DELETE FROM contacts WHERE id = ?").bind(id),
       db.prepare(`UPDATE messages SET "to" = NULL, body = NULL WHERE contact_id = ?`).bind(id),
       db.prepare("UPDATE tasks SET reply = NULL WHERE contact_id = ?").bind(id),
+      // Short links can carry personal data in their URL, clicks a user agent: the links stop working.
+      db.prepare("DELETE FROM links WHERE contact_id = ?").bind(id),
+      db.prepare("UPDATE clicks SET user_agent = NULL WHERE contact_id = ?").bind(id),
       db.prepare(`DELETE FROM sandbox_messages WHERE "to" IN (${marks})`).bind(...list),
       ...hashes.map((h) => db.prepare("INSERT OR REPLACE INTO suppressions (hash, reason, source, created_at) VALUES (?, ?, ?, ?)").bind(h, ERASED, c.get("keyId"), at)),
       auditStatement(c, { action: "contact.erase", target: `contact:${id}`, before: { numbers: gone.phones.length }, after: { erased: true, suppressionHashes: hashes } }),

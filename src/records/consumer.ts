@@ -144,7 +144,7 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
     }
   }
   // A late or redelivered record of an erased contact must not bring its number back: scrub it in the same batch.
-  const touched = [...new Set(records.flatMap((r) => (r.kind === "contact" || r.kind === "message" || r.kind === "task" ? [r.contactId] : [])))];
+  const touched = [...new Set(records.flatMap((r) => (r.kind === "contact" || r.kind === "message" || r.kind === "task" || r.kind === "click" ? [r.contactId] : [])))];
   // D1 binds at most 100 parameters per statement.
   for (let i = 0; i < touched.length; i += 50) ops.push(...scrubErased(db, touched.slice(i, i + 50)));
   // One D1 batch (a transaction), in order: raw SQL where drizzle has no builder (json_each, changes()).
@@ -170,6 +170,8 @@ export function scrubErased(db: ReturnType<typeof drizzle>, ids: string[]): Batc
       .where(sql`${t.messages.contactId} IN (${list}) AND (${t.messages.to} IS NOT NULL OR ${t.messages.body} IS NOT NULL) AND ${before("messages", "contact_id")}`),
     db.update(t.tasks).set({ reply: null })
       .where(sql`${t.tasks.contactId} IN (${list}) AND ${t.tasks.reply} IS NOT NULL AND ${before("tasks", "contact_id")}`),
+    db.update(t.clicks).set({ userAgent: null })
+      .where(sql`${t.clicks.contactId} IN (${list}) AND ${t.clicks.userAgent} IS NOT NULL AND ${sql.raw(`EXISTS (SELECT 1 FROM erasures e WHERE e.contact_id = "clicks"."contact_id" AND "clicks"."at" <= e.at)`)}`),
   ];
 }
 
