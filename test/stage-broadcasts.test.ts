@@ -193,13 +193,53 @@ describe("recovery", () => {
     const done = (await settled(r.body.id, "fanout")).fanout;
     // As if the chain of pages had stopped after launch: running, nothing stored, cursor at the start.
     await env.DB.batch([
-      env.DB.prepare("UPDATE broadcasts SET status = 'running', cursor = NULL, page = 0 WHERE id = ?").bind(r.body.id),
+      env.DB.prepare("UPDATE broadcasts SET status = 'running', cursor = NULL, page = 0, fanout_done = 0 WHERE id = ?").bind(r.body.id),
       env.DB.prepare("DELETE FROM broadcast_pages WHERE broadcast_id = ? AND phase = 'send'").bind(r.body.id),
     ]);
     expect((await api("POST", `/v1/broadcasts/${r.body.id}/resume`)).status).toBe(200);
     expect((await settled(r.body.id, "fanout")).fanout).toEqual(done);
     expect((await api("GET", `/v1/contacts/${p.ref}`)).body.runs.filter((x: any) => x.flow === `broadcast-${r.body.id}`)).toHaveLength(1);
     expect((await api("POST", `/v1/broadcasts/${r.body.id}/dry-run`)).status).toBe(409); // launched: no longer a draft
+  });
+});
+
+describe("purpose, goals and finished fan-outs", () => {
+  it("keeps the template's purpose: `consent: transactional` on a marketing template texts nobody without marketing consent", async () => {
+    const tag = unique("purpose").toLowerCase();
+    const p = await person({ stage: "customer", zone: "America/New_York", consent: false, tag });
+    await flushRecords();
+    const r = await api("POST", "/v1/broadcasts", { name: "Sneaky", template: "spring-offer", sendAt: { at: new Date(now() + DAY).toISOString() }, segment: { stages: ["customer"], consent: "transactional", where: { "traits.tag": tag } } });
+    expect((await settled(r.body.id, "dryRun")).dryRun.counts).toEqual({ "skipped:no_consent:marketing": 1, "excluded:segment": expect.any(Number) });
+    await api("POST", `/v1/broadcasts/${r.body.id}/launch`);
+    await settled(r.body.id, "fanout");
+    advanceClock(DAY + 2 * 3_600_000);
+    await fire([p]);
+    expect(await inbox(p.to)).toEqual([]);
+  });
+
+  it("counts the broadcast's goal as its conversion, not a goal from before the broadcast; a resume after a finished fan-out stays done", async () => {
+    const tag = unique("goal").toLowerCase();
+    const p = await person({ stage: "customer", zone: "America/New_York", tag });
+    await flushRecords();
+    const before = new Date(now() - DAY).toISOString();
+    const r = await api("POST", "/v1/broadcasts", {
+      name: "Demo push", template: "spring-offer", sendAt: { at: new Date(now() + DAY).toISOString() },
+      segment: { stages: ["customer"], where: { "traits.tag": tag } }, goal: { event: "Demo Booked", within: "P3D" },
+    });
+    await settled(r.body.id, "dryRun");
+    await api("POST", `/v1/broadcasts/${r.body.id}/launch`);
+    await settled(r.body.id, "fanout");
+    expect((await api("POST", `/v1/broadcasts/${r.body.id}/pause`)).body.status).toBe("paused");
+    expect((await api("POST", `/v1/broadcasts/${r.body.id}/resume`)).body.status).toBe("done");
+    // A late event from yesterday does not end the run before it sends.
+    await api("POST", "/v1/track", { userId: p.ref.slice(5), event: "Demo Booked", messageId: unique("late"), timestamp: before });
+    advanceClock(DAY + 2 * 3_600_000);
+    await fire([p]);
+    expect(await inbox(p.to)).toHaveLength(1);
+    await api("POST", "/v1/track", { userId: p.ref.slice(5), event: "Demo Booked", messageId: unique("demo"), properties: { revenue: 10, currency: "USD" } });
+    await flushRecords();
+    const row = (await api("GET", `/v1/reports/flows?key=broadcast-${r.body.id}&from=2026-11-20&to=2027-11-20`)).body.flows[0];
+    expect(row).toMatchObject({ sent: 1, goals: 1, conversions: 1, revenue: { USD: 10 } });
   });
 });
 
@@ -211,6 +251,7 @@ describe("input and roles", () => {
       [{ ...base, template: "nope" }, "template"],
       [{ ...base, sendAt: { localTime: "25:00" } }, "sendAt"],
       [{ ...base, holdout: 0.9 }, "holdout"],
+      [{ ...base, sendAt: { localTime: "10:00", date: "2027-02-30" } }, "sendAt"],
     ];
     for (const [body, field] of cases) {
       const r = await api("POST", "/v1/broadcasts", body);

@@ -56,7 +56,7 @@ export function sendInstant(s: Session, sendAt: SendAt, at = now()): number {
 export function enterBroadcast(s: Session, e: BroadcastEntry): EntryResult {
   const flow = s.config.flows.get(e.flowKey);
   if (!flow) return { outcome: "excluded", reason: "broadcast_missing" };
-  const existing = s.store.first<RunRow>("SELECT * FROM runs WHERE flow_key = ? ORDER BY started_at LIMIT 1", e.flowKey);
+  const existing = e.dryRun ? undefined : s.store.first<RunRow>("SELECT * FROM runs WHERE flow_key = ? ORDER BY started_at LIMIT 1", e.flowKey);
   if (existing) {
     const trigger = JSON.parse(existing.trigger) as { properties: { send_at?: string } };
     return { outcome: existing.holdout ? "skipped" : "scheduled", reason: existing.holdout ? "holdout" : "ok", at: Date.parse(trigger.properties.send_at ?? "") };

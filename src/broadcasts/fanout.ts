@@ -79,8 +79,9 @@ export async function fanoutPage(env: Env, job: FanoutJob): Promise<void> {
   ];
   if (job.phase === "send") {
     statements.push(
-      env.DB.prepare("UPDATE broadcasts SET cursor = coalesce(?, cursor), page = ?, status = CASE WHEN ? THEN status ELSE 'done' END, updated_at = ? WHERE id = ? AND status = 'running'")
-        .bind(last ?? null, job.page + 1, more ? 1 : 0, t, b.id),
+      env.DB.prepare(
+        "UPDATE broadcasts SET cursor = coalesce(?, cursor), page = ?, status = CASE WHEN ? THEN status ELSE 'done' END, fanout_done = CASE WHEN ? THEN fanout_done ELSE 1 END, updated_at = ? WHERE id = ? AND status = 'running'",
+      ).bind(last ?? null, job.page + 1, more ? 1 : 0, more ? 1 : 0, t, b.id),
     );
   } else if (!more) {
     statements.push(env.DB.prepare("UPDATE broadcasts SET dry_run = 'done', updated_at = ? WHERE id = ?").bind(t, b.id));

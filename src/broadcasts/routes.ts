@@ -48,7 +48,8 @@ async function progress(env: Env, b: BroadcastRow & { name: string; created_at: 
   };
 }
 
-const load = (env: Env, id: string) => env.DB.prepare("SELECT * FROM broadcasts WHERE id = ?").bind(id).first<BroadcastRow & { name: string; created_at: number; launched_at: number | null }>();
+const load = (env: Env, id: string) =>
+  env.DB.prepare("SELECT * FROM broadcasts WHERE id = ?").bind(id).first<BroadcastRow & { name: string; created_at: number; launched_at: number | null; fanout_done: number }>();
 
 broadcasts.openapi(
   route("messages:send", {
@@ -82,12 +83,18 @@ broadcasts.openapi(
     if (errors.length || !tpl) return badFields(errors);
     const id = newId("b").toLowerCase();
     const flowKey = flowKeyOf(id);
-    const purpose = body.segment.consent ?? tpl.purpose;
-    await saveVersion(c.env.DB, "flows", flowKey, broadcastFlow(body, purpose, tpl.job));
+    // The message's purpose is always the template's: `segment.consent` only narrows who is asked.
+    const purpose = tpl.purpose;
     const t = now();
-    await c.env.DB.batch([
-      c.env.DB.prepare("INSERT INTO broadcasts (id, name, status, body, flow_key, dry_run, idempotency_key, created_by, created_at, updated_at) VALUES (?, ?, 'draft', ?, ?, 'running', ?, ?, ?, ?)")
-        .bind(id, body.name, JSON.stringify({ ...body, purpose }), flowKey, key ?? null, c.get("keyId"), t, t),
+    // Two requests with one Idempotency-Key at once: the unique key lets one in, the other answers with it.
+    const inserted = await c.env.DB.prepare(
+      "INSERT INTO broadcasts (id, name, status, body, flow_key, dry_run, idempotency_key, created_by, created_at, updated_at) VALUES (?, ?, 'draft', ?, ?, 'running', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+    ).bind(id, body.name, JSON.stringify({ ...body, purpose }), flowKey, key ?? null, c.get("keyId"), t, t).first();
+    if (!inserted) {
+      const prior = await c.env.DB.prepare("SELECT id FROM broadcasts WHERE idempotency_key = ?").bind(key ?? "").first<{ id: string }>();
+      return c.json(await progress(c.env, (await load(c.env, prior!.id))!), 200);
+    }
+    await saveVersion(c.env.DB, "flows", flowKey, broadcastFlow(body, purpose, tpl.job), () => [
       auditStatement(c, { action: "broadcast.create", target: `broadcast:${id}`, after: body }),
     ]);
     await c.env.BROADCAST_QUEUE.send({ id, phase: "dry_run", page: 0, after: "" } satisfies FanoutJob, { contentType: "json" });
@@ -146,7 +153,9 @@ for (const action of Object.keys(ACTIONS) as Array<keyof typeof ACTIONS>) {
       const { id } = c.req.valid("param");
       const b = await load(c.env, id);
       if (!b) return problem(404, "Broadcast not found", "no such broadcast");
-      const { from, to } = ACTIONS[action];
+      const { from } = ACTIONS[action];
+      // A fan-out that had finished before a pause is not reopened by resume (contacts added since stay out).
+      const to = action === "resume" && b.fanout_done ? "done" : ACTIONS[action].to;
       if (b.status === to && action !== "resume") return c.json(await progress(c.env, b), 200); // a retried request
       if (!(from as readonly string[]).includes(b.status)) return problem(409, "Conflict", `cannot ${action} a broadcast that is ${b.status}`);
       const t = now();
@@ -163,7 +172,7 @@ for (const action of Object.keys(ACTIONS) as Array<keyof typeof ACTIONS>) {
       ]);
       if (!changed!.results.length) return problem(409, "Conflict", "the broadcast changed meanwhile; try again");
       forgetStatus(id);
-      if (action === "launch" || action === "resume") {
+      if (action === "launch" || (action === "resume" && to === "running")) {
         await c.env.BROADCAST_QUEUE.send({ id, phase: "send", page: b.page, after: b.cursor ?? "" } satisfies FanoutJob, { contentType: "json" });
       }
       return c.json(await progress(c.env, (await load(c.env, id))!), 200);

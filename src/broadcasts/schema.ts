@@ -37,7 +37,15 @@ export const SendAt = z.union([
   z
     .object({
       localTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a local time HH:mm"),
-      date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").optional(),
+      date: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD")
+        // Round-trip through Date so 2027-02-30 is refused rather than read as 2 March.
+        .refine((d) => {
+          const t = Date.parse(`${d}T00:00:00Z`);
+          return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+        }, "not a real date")
+        .optional(),
     })
     .strict(),
 ]);

@@ -301,9 +301,11 @@ export class ContactDO extends DurableObject<Env> {
       if (later && dump.contact.stage) setStage(s, dump.contact.stage, `merge:${fromId}`);
       for (const r of dump.runs) {
         if (s.store.first("SELECT 1 FROM runs WHERE flow_key = ? AND status = 'active'", r.flow_key)) continue;
+        // Once-only flows (broadcasts) the known contact already ran are not run twice.
+        if (s.config.flows.get(r.flow_key)?.reentry === "never" && s.store.first("SELECT 1 FROM runs WHERE flow_key = ?", r.flow_key)) continue;
         s.store.run(
-          "INSERT OR IGNORE INTO runs (id, flow_key, version, status, pc, started_at, started_seq, trigger) VALUES (?, ?, ?, 'active', ?, ?, ?, ?)",
-          r.id, r.flow_key, r.version, r.pc, r.started_at, base, r.trigger,
+          "INSERT OR IGNORE INTO runs (id, flow_key, version, status, pc, started_at, started_seq, trigger, holdout) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?)",
+          r.id, r.flow_key, r.version, r.pc, r.started_at, base, r.trigger, r.holdout ?? 0,
         );
         for (const t of dump.timers.filter((t) => t.ref === r.id)) s.store.setTimer(t.id, t.due_at, t.kind, t.ref);
       }

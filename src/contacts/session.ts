@@ -93,7 +93,7 @@ export function gateMessage(s: Session, messageId: string, phase: "flow" | "send
   if (decision.outcome === "sent") {
     if (phase !== "send") {
       s.store.touchMessage(m.id, { status: "queued", reason: null, consent: JSON.stringify(consentBasis(s, m.purpose)), cleared_at: now() });
-      s.store.enqueueSend({ contactId: s.contact.id, messageId: m.id, to: s.contact.phone, purpose: m.purpose, ...(m.flow_key?.startsWith("broadcast-") ? { broadcast: m.flow_key.slice(10) } : {}) });
+      s.store.enqueueSend({ contactId: s.contact.id, messageId: m.id, to: s.contact.phone, purpose: m.purpose, ...(m.flow_key?.startsWith("broadcast-") ? { broadcast: m.flow_key.slice(10), expiresAt: m.expires_at } : {}) });
     }
   } else if (decision.outcome === "deferred") {
     s.store.setTimer(`send:${m.id}`, decision.until!, "send", m.id);

@@ -226,7 +226,7 @@ export class ContactStore {
   }
 
   /** Queue a message for the send queue (with where it goes and why, so the consumer can pace its sender). */
-  enqueueSend(body: { contactId: string; messageId: string; to: string | null; purpose: string; broadcast?: string }): void {
+  enqueueSend(body: { contactId: string; messageId: string; to: string | null; purpose: string; broadcast?: string; expiresAt?: number }): void {
     this.run("INSERT INTO outbox (queue, body) VALUES ('send', ?)", JSON.stringify(body));
   }
 

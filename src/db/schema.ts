@@ -394,6 +394,8 @@ export const broadcasts = sqliteTable("broadcasts", {
   /** Last contact id the fan-out reached (resume continues after it) and its page number. */
   cursor: text("cursor"),
   page: integer("page").notNull().default(0),
+  /** 1 once every page was fanned out (a resume after a pause then goes back to done, not on). */
+  fanoutDone: integer("fanout_done").notNull().default(0),
   idempotencyKey: text("idempotency_key").unique(),
   createdBy: text("created_by").notNull(),
   createdAt: integer("created_at").notNull(),

@@ -252,6 +252,9 @@ function finish(s: Session, runId: string, pc: number, status: string, label: st
 
 /** When the event that started a run happened (its own timestamp; the run's start when it left the log). */
 function triggerAt(s: Session, run: RunRow): number {
+  // Broadcasts and absence triggers start without an event of their own: their start is the run's start.
+  const name = (JSON.parse(run.trigger) as { name: string }).name;
+  if (name.startsWith("(") || name.startsWith("absence:")) return run.started_at;
   return s.store.first<{ at: number }>("SELECT at FROM events WHERE seq = ?", run.started_seq)?.at ?? run.started_at;
 }
 

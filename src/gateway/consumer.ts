@@ -22,6 +22,8 @@ export interface SendJob {
   sender?: string;
   /** The broadcast the message belongs to: a paused one holds it, a cancelled one stops it. */
   broadcast?: string;
+  /** When the message expires (a held message is let through to the gate after it). */
+  expiresAt?: number;
 }
 
 /** How long a paused broadcast's message waits before it asks again. */
@@ -34,13 +36,14 @@ const PAUSED_RECHECK_S = 30;
 async function held(env: Env, msg: Message<SendJob>): Promise<boolean> {
   if (!msg.body.broadcast) return false;
   const status = await broadcastStatus(env, msg.body.broadcast);
-  if (status === "paused") {
+  // Past its expiry a held message goes on to the gate, which skips it as expired.
+  if (status === "paused" && !(msg.body.expiresAt && now() > msg.body.expiresAt)) {
     await env.SEND_QUEUE.send(msg.body, { delaySeconds: PAUSED_RECHECK_S, contentType: "json" });
     msg.ack();
     return true;
   }
-  if (status === "cancelled") {
-    await env.CONTACT.getByName(msg.body.contactId).cancelMessage(msg.body.messageId, `broadcast ${msg.body.broadcast} was cancelled`);
+  // A message already in doubt (dispatching) is not cancelled: it goes on to be reconciled with the gateway.
+  if (status === "cancelled" && (await env.CONTACT.getByName(msg.body.contactId).cancelMessage(msg.body.messageId, `broadcast ${msg.body.broadcast} was cancelled`))) {
     msg.ack();
     return true;
   }

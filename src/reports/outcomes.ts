@@ -32,7 +32,7 @@ export function eventOutcomes(s: Session, e: OutcomeEvent): void {
   const a = s.config.settings.attribution;
   const subject = { event: e.name, properties: e.properties };
   const brandWide = a.conversions.some((c) => c.event === e.name && matches(c.where, subject));
-  const goal = [...s.config.flows.values()].some((f) => f.status === "active" && f.goal?.event === e.name && matches(f.goal.where, subject));
+  const goal = [...s.config.flows.values()].some((f) => (f.status === "active" || (f.status as string) === "broadcast") && f.goal?.event === e.name && matches(f.goal.where, subject));
   if (brandWide || goal) {
     const touch = lastTouch(e.at, touchesBefore(s, e.at), { click: parseDuration(a.clickWindow)!, delivery: parseDuration(a.deliveryWindow)! });
     emit(s, `${e.seq}:conversion`, "conversion", e.name, e.at, touch, revenueOf(e.properties));

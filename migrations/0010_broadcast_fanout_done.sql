@@ -1,0 +1,1 @@
+ALTER TABLE `broadcasts` ADD `fanout_done` integer DEFAULT 0 NOT NULL;
