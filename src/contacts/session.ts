@@ -161,7 +161,8 @@ export function consentMessageKind(templateKey: string): ConsentMessage | undefi
     : undefined;
 }
 
-function recordDecision(s: Session, m: MessageRow, d: Decision): void {
+/** Record a decision on the contact and in D1: about a message, or (message id null) about a flow step that sent none. */
+export function recordDecision(s: Session, m: Pick<MessageRow, "flow_key"> & { id: string | null }, d: Decision): void {
   const id = newId("d");
   const at = now();
   s.store.run(
@@ -169,7 +170,7 @@ function recordDecision(s: Session, m: MessageRow, d: Decision): void {
     id, m.id, m.flow_key, d.outcome, d.reason, d.until ?? null, d.detail ?? null, at,
   );
   s.store.record({
-    kind: "decision", id, contactId: s.contact.id, messageId: m.id, flowKey: m.flow_key ?? undefined,
+    kind: "decision", id, contactId: s.contact.id, messageId: m.id ?? undefined, flowKey: m.flow_key ?? undefined,
     outcome: d.outcome, reason: d.reason, until: d.until, detail: d.detail, at,
   });
 }

@@ -11,7 +11,7 @@ import { createTask } from "../tasks/tasks";
 import { parseDuration } from "../duration";
 import { newId } from "../ids";
 import type { CompiledFlow } from "../settings/config";
-import { type Session, createMessage, flowOf, setStage } from "../contacts/session";
+import { type Session, createMessage, flowOf, recordDecision, setStage } from "../contacts/session";
 import type { EventRow, RunRow } from "../contacts/store";
 import { applyStageRules } from "../stages/rules";
 import { inHoldout } from "../reports/attribution";
@@ -100,7 +100,7 @@ export function advance(s: Session, runId: string, pc: number): void {
     switch (instr.op) {
       case "wait":
         s.store.setTimer(`run:${run.id}`, now() + instr.ms, "run", run.id);
-        return park(s, run.id, pc, instr.label);
+        return park(s, run.id, pc, instr.label, flow.job);
       case "wait_for": {
         // Events that arrived after the run started count: no race between "sent" and "bought".
         const seen = s.store
@@ -111,7 +111,7 @@ export function advance(s: Session, runId: string, pc: number): void {
           continue;
         }
         s.store.setTimer(`run:${run.id}`, now() + instr.timeoutMs, "run", run.id);
-        return park(s, run.id, pc, instr.label);
+        return park(s, run.id, pc, instr.label, flow.job);
       }
       case "wait_until": {
         const due = waitUntilFor(s, run, instr, trigger);
@@ -124,7 +124,7 @@ export function advance(s: Session, runId: string, pc: number): void {
           continue;
         }
         s.store.setTimer(`run:${run.id}`, due, "run", run.id);
-        return park(s, run.id, pc, instr.label);
+        return park(s, run.id, pc, instr.label, flow.job);
       }
       case "branch": {
         const context = { traits: JSON.parse(s.contact.traits), stage: s.contact.stage, trigger };
@@ -134,7 +134,7 @@ export function advance(s: Session, runId: string, pc: number): void {
       }
       case "send":
         if (run.holdout) {
-          holdBack(s, run, flow, instr.template);
+          holdBack(s, flow, instr.template);
           pc++;
           continue;
         }
@@ -156,9 +156,9 @@ export function advance(s: Session, runId: string, pc: number): void {
         pc = instr.to;
         continue;
       case "exit":
-        return finish(s, run.id, pc, "exited", instr.label);
+        return finish(s, run.id, pc, "exited", instr.label, flow.job);
       case "end":
-        return finish(s, run.id, pc, "completed", instr.label);
+        return finish(s, run.id, pc, "completed", instr.label, flow.job);
     }
   }
   throw new Error(`flow ${flow.key} did not settle`);
@@ -239,15 +239,15 @@ function eventSince(s: Session, ev: { name: string; where?: Record<string, unkno
     .some((row) => matches(ev.where as never, subject({ name: ev.name, properties: JSON.parse(row.properties) })));
 }
 
-function park(s: Session, runId: string, pc: number, label: string): void {
+function park(s: Session, runId: string, pc: number, label: string, job: string): void {
   s.store.run("UPDATE runs SET pc = ? WHERE id = ?", pc, runId);
-  s.store.touchRun(runId, label, jobOf(s, runId));
+  s.store.touchRun(runId, label, job);
 }
 
-function finish(s: Session, runId: string, pc: number, status: string, label: string): void {
+function finish(s: Session, runId: string, pc: number, status: string, label: string, job: string): void {
   s.store.run("UPDATE runs SET pc = ?, status = ?, ended_at = ? WHERE id = ?", pc, status, now(), runId);
   s.store.clearTimer(`run:${runId}`);
-  s.store.touchRun(runId, label, jobOf(s, runId));
+  s.store.touchRun(runId, label, job);
 }
 
 /** When the event that started a run happened (its own timestamp; the run's start when it left the log). */
@@ -258,23 +258,15 @@ function triggerAt(s: Session, run: RunRow): number {
   return s.store.first<{ at: number }>("SELECT at FROM events WHERE seq = ?", run.started_seq)?.at ?? run.started_at;
 }
 
-function jobOf(s: Session, runId: string): string | undefined {
-  const run = s.store.first<RunRow>("SELECT * FROM runs WHERE id = ?", runId);
-  return run ? flowOf(s, run.flow_key, run.version)?.job : undefined;
-}
-
 /** A control-group run reached a send step: nothing is sent; the decision says why. */
-function holdBack(s: Session, run: RunRow, flow: CompiledFlow, template: string): void {
-  const id = newId("d");
-  const at = now();
+function holdBack(s: Session, flow: CompiledFlow, template: string): void {
   const detail = `control group of ${flow.key} (${Math.round(flow.holdout * 100)}% holdout): ${template} not sent`;
-  s.store.run("INSERT INTO decisions (id, message_id, flow_key, outcome, reason, until, detail, at) VALUES (?, NULL, ?, 'skipped', 'holdout', NULL, ?, ?)", id, flow.key, detail, at);
-  s.store.record({ kind: "decision", id, contactId: s.contact.id, flowKey: flow.key, outcome: "skipped", reason: "holdout", detail, at });
+  recordDecision(s, { id: null, flow_key: flow.key }, { outcome: "skipped", reason: "holdout", detail });
 }
 
 function convert(s: Session, run: RunRow, flow: CompiledFlow, e: RunEvent): void {
   const label = flow.program[run.pc]?.label ?? "end";
-  finish(s, run.id, run.pc, "converted", label);
+  finish(s, run.id, run.pc, "converted", label, flow.job);
   s.store.record({
     kind: "conversion", id: `${run.id}:goal`, contactId: s.contact.id, runId: run.id, flowKey: flow.key, event: e.name,
     ...revenueOf(e.properties), at: e.at, holdout: run.holdout === 1, startedAt: run.started_at, job: flow.job,
