@@ -6,6 +6,7 @@
 import { matches } from "../conditions";
 import { parseDuration } from "../duration";
 import type { Session } from "../contacts/session";
+import type { Config } from "../settings/config";
 import type { MessageRow } from "../contacts/store";
 import type { OutcomeRecord } from "../records/types";
 import { type Touch, lastTouch } from "./attribution";
@@ -27,8 +28,23 @@ export function revenueOf(properties: Record<string, unknown>): { revenue: numbe
   return { revenue: Number.isFinite(revenue) ? revenue : null, currency: Number.isFinite(revenue) ? (currency ?? "XXX") : null };
 }
 
+/** Names of the events that can be outcomes, per config snapshot: most events are none, and leave at once. */
+const outcomeNames = new WeakMap<Config, Set<string>>();
+
+function namesOf(config: Config): Set<string> {
+  let names = outcomeNames.get(config);
+  if (!names) {
+    const a = config.settings.attribution;
+    names = new Set([...a.conversions.map((c) => c.event), a.appointments.booked, a.appointments.missed, a.b2b.meeting, a.b2b.opportunity, a.b2b.won]);
+    for (const f of config.flows.values()) if (f.goal) names.add(f.goal.event);
+    outcomeNames.set(config, names);
+  }
+  return names;
+}
+
 /** Record what an event means for the reports: a conversion (credited), an appointment, a no-show, a B2B step. */
 export function eventOutcomes(s: Session, e: OutcomeEvent): void {
+  if (!namesOf(s.config).has(e.name)) return;
   const a = s.config.settings.attribution;
   const subject = { event: e.name, properties: e.properties };
   const brandWide = a.conversions.some((c) => c.event === e.name && matches(c.where, subject));

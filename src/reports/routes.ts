@@ -55,7 +55,8 @@ reports.openapi(
     let body: Record<string, unknown>;
     switch (kind) {
       case "flows": {
-        const [totals, flows] = await Promise.all([rollupTotals(db, ["flow", "cohort"], from, to), flowInfo(db)]);
+        const [totals, config] = await Promise.all([rollupTotals(db, ["flow", "cohort"], from, to), getConfig(db)]);
+        const flows = [...config.flows.values()].map((f) => ({ key: f.key, name: f.name, status: f.status, job: f.job, holdout: f.holdout ?? 0 }));
         rows = flowsReport(totals, flows, q.key);
         body = { flows: rows };
         break;
@@ -89,16 +90,6 @@ reports.openapi(
     return c.json({ ...range, ...body }, 200);
   },
 );
-
-async function flowInfo(db: D1Database) {
-  const { results } = await db
-    .prepare("SELECT f.key, f.status, f.body FROM flows f WHERE f.version = (SELECT max(version) FROM flows g WHERE g.key = f.key)")
-    .all<{ key: string; status: string; body: string }>();
-  return results.map((r) => {
-    const body = JSON.parse(r.body) as { name?: string; job?: string; holdout?: number };
-    return { key: r.key, status: r.status, name: body.name ?? r.key, job: body.job ?? "conversion", holdout: body.holdout ?? 0 };
-  });
-}
 
 /** Messages per day by outcome (brand rollups). */
 async function daily(db: D1Database, from: number, to: number) {
