@@ -58,6 +58,52 @@ export interface PageCtx {
 
 /** The frame of every signed-in page. */
 export const Layout: FC<PropsWithChildren<{ title: string; page: PageCtx; head?: Child }>> = ({ title, page, children, head }) => (
+  <Document title={title} head={head}>
+    <header>
+      <span class="brand">Tidings</span>
+      <nav aria-label="Console">
+        {NAV.map(([href, label]) => (
+          <a href={href} aria-current={current(page.path, href) ? "page" : undefined}>
+            {label}
+          </a>
+        ))}
+      </nav>
+      <span class="who">
+        signed in as <span class="badge" data-role={page.role}>{page.role}</span>{" "}
+        <form class="inline" method="post" action="/console/logout">
+          <Csrf token={page.csrf} />
+          <button class="secondary" type="submit">Sign out</button>
+        </form>
+      </span>
+    </header>
+    <main>
+      {page.flash ? (
+        <p class="flash" role="status">
+          {page.flash}
+        </p>
+      ) : null}
+      <h1>{title}</h1>
+      {children}
+    </main>
+  </Document>
+);
+
+function current(path: string, href: string): boolean {
+  return href === "/console" ? path === "/console" || path === "/console/" : path === href || path.startsWith(`${href}/`);
+}
+
+/** A bare page (sign-in, errors before a session exists). */
+export const Bare: FC<PropsWithChildren<{ title: string }>> = ({ title, children }) => (
+  <Document title={title}>
+    <main style="max-width:32rem;margin:3rem auto">
+      <h1>{title}</h1>
+      {children}
+    </main>
+  </Document>
+);
+
+/** The HTML document around every console page: head, styles, then the page's body. */
+const Document: FC<PropsWithChildren<{ title: string; head?: Child }>> = ({ title, head, children }) => (
   <html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -67,57 +113,7 @@ export const Layout: FC<PropsWithChildren<{ title: string; page: PageCtx; head?:
       <style dangerouslySetInnerHTML={{ __html: CSS }} />
       {head}
     </head>
-    <body>
-      <header>
-        <span class="brand">Tidings</span>
-        <nav aria-label="Console">
-          {NAV.map(([href, label]) => (
-            <a href={href} aria-current={current(page.path, href) ? "page" : undefined}>
-              {label}
-            </a>
-          ))}
-        </nav>
-        <span class="who">
-          signed in as <span class="badge" data-role={page.role}>{page.role}</span>{" "}
-          <form class="inline" method="post" action="/console/logout">
-            <Csrf token={page.csrf} />
-            <button class="secondary" type="submit">Sign out</button>
-          </form>
-        </span>
-      </header>
-      <main>
-        {page.flash ? (
-          <p class="flash" role="status">
-            {page.flash}
-          </p>
-        ) : null}
-        <h1>{title}</h1>
-        {children}
-      </main>
-    </body>
-  </html>
-);
-
-function current(path: string, href: string): boolean {
-  return href === "/console" ? path === "/console" || path === "/console/" : path === href || path.startsWith(`${href}/`);
-}
-
-/** A bare page (sign-in, errors before a session exists). */
-export const Bare: FC<PropsWithChildren<{ title: string }>> = ({ title, children }) => (
-  <html lang="en">
-    <head>
-      <meta charset="utf-8" />
-      <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <link rel="icon" href="data:," />
-      <title>{title} · Tidings</title>
-      <style dangerouslySetInnerHTML={{ __html: CSS }} />
-    </head>
-    <body>
-      <main style="max-width:32rem;margin:3rem auto">
-        <h1>{title}</h1>
-        {children}
-      </main>
-    </body>
+    <body>{children}</body>
   </html>
 );
 
