@@ -3,17 +3,9 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { now } from "../src/clock";
-import { flows, settings, templates } from "../scripts/seed-data.mjs";
-import { DAY, HOUR, advance, api, flushRecords, inbox, optedIn, phone, settleSends, unique, withoutOptInConfirmation } from "./helpers";
+import { DAY, HOUR, advance, api, flushRecords, inbox, optedIn, phone, seedCartRecovery, settleSends, unique } from "./helpers";
 
-beforeAll(async () => {
-  for (const [k, v] of Object.entries(settings)) expect((await api("PUT", `/v1/settings/${k}`, v)).status).toBe(200);
-  await withoutOptInConfirmation();
-  for (const [k, v] of Object.entries(templates)) expect((await api("PUT", `/v1/templates/${k}`, v)).status).toBe(200);
-  // The demo's 5-second wait becomes an hour here, so only simulated time moves the run.
-  const cart = { ...flows["cart-recovery"], steps: [{ wait: "PT1H" }, ...flows["cart-recovery"].steps.slice(1)] };
-  expect((await api("PUT", "/v1/flows/cart-recovery", cart)).status).toBe(200);
-});
+beforeAll(seedCartRecovery);
 
 async function abandon(userId: string, to: string, value = 42) {
   await optedIn(userId, to, { firstName: "Ada" });

@@ -4,6 +4,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { advanceClock } from "../src/clock";
 import { resolveRef } from "../src/contacts/identity";
+import { flows, settings, templates } from "../scripts/seed-data.mjs";
 
 /** The owner key from .dev.vars.example. */
 export const OWNER = "tid_owner_local_example_key";
@@ -114,6 +115,18 @@ export async function messageOf(contactId: string, messageId: string) {
 export async function settledMessage(s: { contactId: string; messageId: string }, status: string) {
   await vi.waitFor(async () => expect((await messageOf(s.contactId, s.messageId))?.status).toBe(status), { timeout: 10_000, interval: 50 });
   return messageOf(s.contactId, s.messageId);
+}
+
+/**
+ * The demo's settings, templates and cart-recovery flow, without opt-in confirmations; the demo's
+ * 5-second wait becomes an hour, so only simulated time moves the run.
+ */
+export async function seedCartRecovery(): Promise<void> {
+  for (const [k, v] of Object.entries(settings)) expect((await api("PUT", `/v1/settings/${k}`, v)).status).toBe(200);
+  await withoutOptInConfirmation();
+  for (const [k, v] of Object.entries(templates)) expect((await api("PUT", `/v1/templates/${k}`, v)).status).toBe(200);
+  const cart = { ...flows["cart-recovery"], steps: [{ wait: "PT1H" }, ...flows["cart-recovery"].steps.slice(1)] };
+  expect((await api("PUT", "/v1/flows/cart-recovery", cart)).status).toBe(200);
 }
 
 /** Minutes and hours in ms. */

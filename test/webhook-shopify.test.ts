@@ -5,10 +5,9 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { flows, settings, templates } from "../scripts/seed-data.mjs";
 import worker from "../src/index";
 import { mapShopify, parseShopifyJson } from "../src/webhooks/shopify";
-import { DAY, HOUR, advance, api, flushRecords, inbox, phone, settleSends, unique, withoutOptInConfirmation } from "./helpers";
+import { DAY, HOUR, advance, api, flushRecords, inbox, phone, seedCartRecovery, settleSends, unique } from "./helpers";
 // Vite's ?raw imports: the exact bytes Shopify would sign (18-digit ids and all).
 // @ts-expect-error: no type declarations for ?raw
 import checkoutRaw from "./fixtures/shopify/checkouts-create.json?raw";
@@ -325,11 +324,7 @@ describe("duplicate deliveries", () => {
 
 describe("cart recovery from Shopify", () => {
   beforeAll(async () => {
-    for (const [k, v] of Object.entries(settings)) expect((await api("PUT", `/v1/settings/${k}`, v)).status).toBe(200);
-    await withoutOptInConfirmation();
-    for (const [k, v] of Object.entries(templates)) expect((await api("PUT", `/v1/templates/${k}`, v)).status).toBe(200);
-    const cart = { ...flows["cart-recovery"], steps: [{ wait: "PT1H" }, ...flows["cart-recovery"].steps.slice(1)] };
-    expect((await api("PUT", "/v1/flows/cart-recovery", cart)).status).toBe(200);
+    await seedCartRecovery();
   });
 
   /** The destination of the short link in a text. */
