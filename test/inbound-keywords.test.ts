@@ -6,11 +6,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { advanceClock } from "../src/clock";
 import type { ContactDO } from "../src/contacts/contact-do";
 import { classifyReply } from "../src/conversation/keywords";
-import { twilioSignature } from "../src/gateway/twilio-signature";
 import worker from "../src/index";
 import { DAY, api, contactStub, inbox, optedIn, phone, settleSends, unique } from "./helpers";
+import { PUBLIC, reply } from "./replies";
 
-const PUBLIC = "https://tidings.example";
 const STOP_REPLY = "Acme: you are unsubscribed and will get no more messages. Reply START to resubscribe.";
 
 beforeAll(async () => {
@@ -20,20 +19,6 @@ beforeAll(async () => {
   await api("PUT", "/v1/settings/caps", { rules: [] });
   await api("PUT", "/v1/templates/promo", { body: "New arrivals. Reply STOP to opt out.", job: "retention", purpose: "marketing" });
 });
-
-/** A reply as Twilio posts it, signed. */
-async function reply(from: string, body: string, extra: Record<string, string> = {}, sid = `SM${crypto.randomUUID().replace(/-/g, "")}`) {
-  const params = { MessageSid: sid, From: from, To: "+14155550100", Body: body, AccountSid: "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ...extra };
-  const signature = await twilioSignature("test_twilio_auth_token", `${PUBLIC}/webhooks/twilio/inbound`, params);
-  const res = await exports.default.fetch("http://internal.test/webhooks/twilio/inbound", {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
-    body: new URLSearchParams(params),
-  });
-  const text = await res.text();
-  const message = /<Message>(.*)<\/Message>/.exec(text)?.[1]?.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-  return { status: res.status, type: res.headers.get("content-type"), text, message, sid };
-}
 
 const view = async (to: string) => (await api("GET", `/v1/contacts/phone:${encodeURIComponent(to)}`)).body;
 
