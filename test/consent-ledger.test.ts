@@ -45,7 +45,8 @@ describe("consent by purpose", () => {
     });
     expect(grant.body.state).toBe("granted");
     await api("POST", `/v1/contacts/${c.ref}/consent`, { purpose: "marketing", action: "revoke", source: "api" });
-    await api("POST", "/v1/track", { userId: c.user, event: "Subscribed", properties: { purpose: "marketing", source: "form", text: "Join" } });
+    // Re-consent after a revocation needs the person's own act: the text and the page (or IP).
+    await api("POST", "/v1/track", { userId: c.user, event: "Subscribed", properties: { purpose: "marketing", source: "form", text: "Join", url: "https://shop.example/join" } });
     const view = (await api("GET", `/v1/contacts/${c.ref}`)).body;
     expect(view.consent).toEqual({ marketing: "granted" });
     expect(view.consentHistory.map((h: any) => [h.action, h.state, h.source])).toEqual([

@@ -42,18 +42,35 @@ consent.openapi(
     tags: ["Consent"],
     summary: "Grant or revoke consent for a purpose, with provenance (appended to the ledger)",
     request: { params: Ref, body: { required: true, content: { "application/json": { schema: Grant } } } },
-    responses: { 200: { description: "The purpose's state afterwards (pending under double opt-in)" }, 404: { description: "No such contact" }, ...PROBLEMS },
+    responses: {
+      200: { description: "The purpose's state afterwards (pending under double opt-in), `applied: true`" },
+      404: { description: "No such contact" },
+      409: { description: "Recorded in the ledger but not applied: a STOP or revocation that only the person's own opt-in undoes, or a newer entry decides (`state`, `reason`)" },
+      ...PROBLEMS,
+    },
   }),
   async (c) => {
     const body = c.req.valid("json");
     const id = await target(c.env, c.req.valid("param").id, body.purpose);
     if (typeof id !== "string") return id;
     const before = (await c.env.CONTACT.getByName(id).view())?.consent[body.purpose] ?? "none";
-    const state = await c.env.CONTACT.getByName(id).consent(id, { ...body, at: body.at ? Date.parse(body.at) : undefined });
-    await audit(c, { action: `consent.${body.action}`, target: `contact:${id}`, before: { purpose: body.purpose, state: before }, after: { purpose: body.purpose, state, source: body.source } });
-    return c.json({ contactId: id, purpose: body.purpose, state }, 200);
+    const { state, applied, reason } = await c.env.CONTACT.getByName(id).consent(id, { ...body, at: body.at ? Date.parse(body.at) : undefined });
+    await audit(c, { action: `consent.${body.action}`, target: `contact:${id}`, before: { purpose: body.purpose, state: before }, after: { purpose: body.purpose, state, source: body.source, applied } });
+    if (!applied) {
+      return problem(409, "Consent not changed", notApplied(body.purpose, state, reason ?? "superseded"), { contactId: id, purpose: body.purpose, state, applied, reason, recorded: true });
+    }
+    return c.json({ contactId: id, purpose: body.purpose, state, applied }, 200);
   },
 );
+
+/** Why a recorded change did not change the state, for a developer reading the 409. */
+function notApplied(purpose: string, state: string, reason: string): string {
+  if (reason === "superseded") return `consent for ${purpose} is ${state}: a newer entry (by when it happened) decides it; this one is recorded`;
+  const [held, why] = reason.split(":");
+  const what = held === "stopped" ? "the number sent STOP" : `consent for ${purpose} was revoked`;
+  const cause = why === "no_proof" ? "this grant carries no proof of the person's act (text, and proof.url or proof.ip)" : `a grant from ${why} never undoes it`;
+  return `${what}, and only the person's own new opt-in undoes it (START, UNSTOP or YES from the number, or a grant with the text agreed to and the page or IP); ${cause}. It is recorded in the ledger, not applied.`;
+}
 
 consent.openapi(
   route("contacts:write", {
@@ -69,7 +86,7 @@ consent.openapi(
     const id = await target(c.env, c.req.valid("param").id, purpose);
     if (typeof id !== "string") return id;
     // Confirming twice is fine (still granted); confirming what was never pending is not.
-    const state = await c.env.CONTACT.getByName(id).consent(id, { purpose, action: "confirm", source });
+    const { state } = await c.env.CONTACT.getByName(id).consent(id, { purpose, action: "confirm", source });
     if (state !== "granted") return problem(409, "Nothing to confirm", `consent for ${purpose} is ${state}, not pending`);
     await audit(c, { action: "consent.confirm", target: `contact:${id}`, before: { purpose, state: "pending" }, after: { purpose, state, source } });
     return c.json({ contactId: id, purpose, state }, 200);

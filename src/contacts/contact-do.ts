@@ -16,8 +16,8 @@ import { rewriteLinks } from "../links/rewrite";
 import { parseDuration } from "../duration";
 import { type CompiledFlow, type Config, getConfig, getFlowVersion, getTemplateVersion } from "../settings/config";
 import { stagesOf } from "../settings/schema";
-import { type ConsentChange, changeConsent, consentSummary, stopAll } from "../consent/actions";
-import { type ConsentState, SOURCE } from "../consent/ledger";
+import { type ConsentChange, type ConsentOutcome, changeConsent, stopAll } from "../consent/actions";
+import { type ConsentRow, type ConsentState, SOURCE, consentHistory, consentSummary, ledgerEffects } from "../consent/ledger";
 import { consentMessage as consentText } from "../consent/settings";
 import { applyFlagEvents, flagsOf, setFlag } from "../rules/flags";
 import { segmentInfo } from "../templates/segments";
@@ -189,8 +189,8 @@ export class ContactDO extends DurableObject<Env> {
       if (!result.ok) {
         s.store.touchMessage(messageId, { status: "failed", gateway: result.gateway, error_code: result.errorCode, error_message: result.errorMessage });
         noteDelivery(s, m, "failed");
-        // The provider's word about the person or the number outlives this message.
-        if (result.effect === "stopped") stopAll(s, `provider:${result.errorCode}`, `${result.gateway}:${messageId}`);
+        // The provider's word about the person or the number outlives this message; an opt-out is about the number it went to.
+        if (result.effect === "stopped") stopAll(s, `provider:${result.errorCode}`, `${result.gateway}:${messageId}`, m.to ?? s.contact.phone);
         if (result.effect === "undeliverable" && m.to) {
           s.store.run("UPDATE contact SET undeliverable = ?", m.to);
           s.contact = s.store.contact()!;
@@ -342,8 +342,8 @@ export class ContactDO extends DurableObject<Env> {
     });
   }
 
-  /** Grant, confirm or revoke consent (API, import); returns the purpose's state afterwards. */
-  async consent(contactId: string, change: ConsentChange): Promise<ConsentState> {
+  /** Grant, confirm or revoke consent (API, import); returns the purpose's state afterwards and whether the change took effect. */
+  async consent(contactId: string, change: ConsentChange): Promise<ConsentOutcome> {
     const config = await getConfig(this.env.DB);
     return this.work(config, contactId, (s) => changeConsent(s, change));
   }
@@ -412,8 +412,14 @@ export class ContactDO extends DurableObject<Env> {
     );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
+    // A consent entry kept without effect (a grant after a STOP without the person's own act) says why.
+    const effects = page.some((r) => r.kind === "consent") ? ledgerEffects({ store: this.store, config: await getConfig(this.env.DB) }) : new Map();
+    const unapplied = (id: string) => {
+      const effect = effects.get(id);
+      return effect && !effect.applied ? { applied: false, reason: effect.reason } : {};
+    };
     return {
-      items: page.map((r) => ({ at: new Date(r.at).toISOString(), kind: r.kind, id: r.id, ...dropNulls(JSON.parse(r.data)) })),
+      items: page.map((r) => ({ at: new Date(r.at).toISOString(), kind: r.kind, id: r.id, ...dropNulls(JSON.parse(r.data)), ...(r.kind === "consent" ? unapplied(r.id) : {}) })),
       next: rows.length > limit && last ? btoa(JSON.stringify([last.at, last.rank, last.id])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : null,
     };
   }
@@ -505,7 +511,7 @@ export class ContactDO extends DurableObject<Env> {
       suppressed: c.suppressed === 1,
       flags: s.all<{ name: string; source: string; at: number }>("SELECT * FROM flags ORDER BY name").map((f) => ({ name: f.name, source: f.source, at: new Date(f.at).toISOString() })),
       consent: consentSummary(session),
-      consentHistory: s.all<ConsentRow>("SELECT * FROM consent ORDER BY seq").map(consentView),
+      consentHistory: consentHistory(session),
       createdAt: new Date(c.created_at).toISOString(),
       stageHistory: s.all<{ from_stage: string | null; to_stage: string; reason: string; at: number }>("SELECT * FROM stage_history ORDER BY seq").map((h) => ({
         from: h.from_stage, to: h.to_stage, reason: h.reason, at: new Date(h.at).toISOString(),
@@ -671,7 +677,7 @@ export interface ContactView {
   /** Consent state per purpose with entries, for the current phone. */
   consent: Record<string, ConsentState>;
   /** Every ledger entry, oldest first, with provenance. */
-  consentHistory: ReturnType<typeof consentView>[];
+  consentHistory: ReturnType<typeof consentHistory>;
   createdAt: string;
   stageHistory: Array<{ from: string | null; to: string; reason: string; at: string }>;
   timers: Array<{ id: string; kind: string; ref: string; dueAt: string }>;
@@ -728,30 +734,6 @@ export type TimelineItem = { at: string; kind: string; id: string; [field: strin
 
 function dropNulls(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
-}
-
-/** A consent ledger row. */
-interface ConsentRow {
-  id: string;
-  purpose: string;
-  action: string;
-  state: string;
-  source: string;
-  phone: string | null;
-  text: string | null;
-  proof: string | null;
-  stop: number;
-  at: number;
-  recorded_at: number;
-}
-
-/** A ledger row as the API shows it. */
-function consentView(r: ConsentRow) {
-  return {
-    purpose: r.purpose, action: r.action, state: r.state, source: r.source, phone: r.phone, text: r.text ?? undefined,
-    proof: r.proof ? (JSON.parse(r.proof) as Record<string, string>) : undefined, stop: r.stop === 1,
-    at: new Date(r.at).toISOString(), recordedAt: new Date(r.recorded_at).toISOString(),
-  };
 }
 
 /** The contact projection for D1, with its consent summary and flags (one record per unit of work). */

@@ -5,7 +5,7 @@
  */
 import { now } from "../clock";
 import { parseDuration } from "../duration";
-import { consentBasis, consentOf } from "../consent/actions";
+import { consentBasis, consentOf } from "../consent/ledger";
 import { capsFor } from "../caps/caps";
 import { type ConsentMessage, decide } from "../gate/gate";
 import type { TimingInput } from "../gate/timing";

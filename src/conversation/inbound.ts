@@ -5,7 +5,8 @@
  */
 import { replyOutcome } from "../reports/outcomes";
 import { now } from "../clock";
-import { changeConsent, consentOf, stopAll } from "../consent/actions";
+import { changeConsent, restoreStop, stopAll } from "../consent/actions";
+import { consentOf, purposesOf } from "../consent/ledger";
 import { type Session, createMessage } from "../contacts/session";
 import { onEvent, maxSeq } from "../flows/runner";
 import { newId } from "../ids";
@@ -46,23 +47,24 @@ export function receive(s: Session, sms: InboundSms): ReceiveResult {
   let kind = classifyReply(sms.body, settings);
   const at = now();
   const text = (t: string) => t.replaceAll("{brand}", s.config.settings.brand.name).replaceAll("{support}", s.config.settings.brand.support);
-  const stopped = () => consentOf(s)("transactional") === "stopped";
+  // A consent reply changes consent for the number it came from, and no other (a contact may have had several).
+  const number = sms.from;
   let reply: string | undefined;
 
   if (kind === "yes") {
-    const pending = s.store.all<{ purpose: string }>("SELECT DISTINCT purpose FROM consent").map((r) => r.purpose).filter((p) => consentOf(s)(p) === "pending");
-    if (pending.length) for (const purpose of pending) changeConsent(s, { purpose, action: "confirm", source: "keyword", dedupeKey: `${messageId}:${purpose}` });
-    else if (stopped()) kind = "start"; // YES from a stopped contact means START
+    const of = consentOf(s, number);
+    const pending = s.store.all<{ purpose: string }>("SELECT DISTINCT purpose FROM consent WHERE phone IS ?", number).map((r) => r.purpose).filter((p) => of(p) === "pending");
+    if (pending.length) for (const purpose of pending) changeConsent(s, { purpose, action: "confirm", source: "keyword", phone: number, dedupeKey: `${messageId}:${purpose}` });
+    else if (purposesOf(s).some((p) => of(p) === "stopped")) kind = "start"; // YES from a stopped number means START
     else kind = "message"; // an ordinary "yes" is a reply for routing
   }
   if (kind === "stop" || kind === "revocation") {
-    const already = stopped();
-    stopAll(s, kind === "stop" ? "keyword" : "keyword:reasonable_means", messageId);
+    const fresh = stopAll(s, kind === "stop" ? "keyword" : "keyword:reasonable_means", messageId, number);
     // Revocations in other words are honoured at once and flagged for a person to review.
     if (kind === "revocation") setFlag(s, "revocation_review", true, "keyword");
-    if (!already && sms.providerAnswered !== "stop") reply = text(settings.replies.stop);
+    if (fresh && sms.providerAnswered !== "stop") reply = text(settings.replies.stop);
   } else if (kind === "start") {
-    if (restoreLastStop(s, messageId) && sms.providerAnswered !== "start") reply = text(settings.replies.start);
+    if (restoreStop(s, "keyword", messageId, number) && sms.providerAnswered !== "start") reply = text(settings.replies.start);
   } else if (kind === "help" && sms.providerAnswered !== "help") {
     const last = s.store.first<{ at: number }>("SELECT at FROM seen WHERE key = 'help_reply'")?.at;
     if (last === undefined || at - last >= HELP_EVERY_MS) {
@@ -83,37 +85,12 @@ export function receive(s: Session, sms: InboundSms): ReceiveResult {
   );
   onEvent(s, { seq: maxSeq(s), name: "SMS Received", properties, at });
   if (reply && sms.replyVia === "send") {
-    createMessage(s, { idemKey: `reply:${sms.provider}:${sms.providerId}`, template: "system:keyword_reply", purpose: "transactional", job: "service", expiresInMs: 3600_000, properties: { body: reply } });
+    // A message Tidings sends goes to the contact's current number; a former number gets no reply from here.
+    if (number === s.contact.phone) createMessage(s, { idemKey: `reply:${sms.provider}:${sms.providerId}`, template: "system:keyword_reply", purpose: "transactional", job: "service", expiresInMs: 3600_000, properties: { body: reply } });
     return { kind, duplicate: false };
   }
   if (reply) recordReply(s, sms, reply);
   return { kind, duplicate: false, reply };
-}
-
-/**
- * START: undo exactly what the last STOP revoked. Each purpose goes back to its state before that
- * STOP (granted stays granted, implied becomes implied again); one re-granted since is left alone.
- */
-export function restoreLastStop(s: Session, ref: string): boolean {
-  const last = s.store.first<{ id: string; purpose: string }>("SELECT id, purpose FROM consent WHERE stop = 1 ORDER BY seq DESC LIMIT 1");
-  if (!last || consentOf(s)(last.purpose) !== "stopped") return false;
-  const group = last.id.slice(0, last.id.length - last.purpose.length); // "stop:<ref>:"
-  const revoked = s.store.all<{ seq: number; purpose: string; phone: string | null }>(
-    "SELECT seq, purpose, phone FROM consent WHERE stop = 1 AND substr(id, 1, ?) = ?", group.length, group,
-  );
-  for (const r of revoked) {
-    if (consentOf(s)(r.purpose) !== "stopped") continue;
-    const before = s.store.first<{ state: string }>(
-      "SELECT state FROM consent WHERE purpose = ? AND phone IS ? AND seq < ? ORDER BY seq DESC LIMIT 1", r.purpose, r.phone, r.seq,
-    );
-    const state = before?.state === "granted" || before?.state === "pending" ? before.state : "restored";
-    s.store.run(
-      "INSERT OR IGNORE INTO consent (id, purpose, action, state, source, phone, text, proof, stop, at, recorded_at) VALUES (?, ?, 'restore', ?, 'keyword', ?, NULL, NULL, 0, ?, ?)",
-      `start:${ref}:${r.purpose}`, r.purpose, state, r.phone, now(), now(),
-    );
-  }
-  s.store.touchContact();
-  return true;
 }
 
 /** The reply goes back in the provider's answer (TwiML); it is recorded as a sent message for the timeline. */
