@@ -50,24 +50,14 @@ export async function shopifyContact(env: Env, work: ShopifyWork): Promise<{ con
   return undefined;
 }
 
-/** Whether a Shopify consent change is older than what the contact's ledger already says for that number. */
-async function staleConsent(env: Env, contactId: string, work: ShopifyWork): Promise<boolean> {
-  if (work.consentAt === undefined) return false;
-  const view = await env.CONTACT.getByName(contactId).view();
-  // A late webhook carrying an old snapshot must not undo a newer change (a STOP, a form grant).
-  return Boolean(view?.consentHistory.some((e) => e.purpose === "marketing" && e.phone === work.phone && Date.parse(e.at) > work.consentAt!));
-}
-
 /** Route a delivery and hand its calls to the contact, in order. False when it belongs to nobody. */
 export async function applyShopify(env: Env, work: ShopifyWork): Promise<boolean> {
   const to = await shopifyContact(env, work);
   if (!to) return false;
   const { contactId, fresh } = to;
   const { version } = await getConfig(env.DB);
-  const stale = await staleConsent(env, contactId, work);
   const stub = env.CONTACT.getByName(contactId);
   for (let call of work.calls) {
-    if (stale && (call.event === "Subscribed" || call.event === "Unsubscribed")) continue;
     if (call.phone) {
       // The suppression list is read when a contact newly takes a number, as for any identify.
       const claimed = await claimPhone(env, contactId, call.phone);

@@ -36,8 +36,6 @@ export interface ShopifyWork {
   orderId?: string;
   /** Fulfillments: the order whose contact gets the event. */
   forOrder?: string;
-  /** When the calls carry a Shopify consent change: its instant, checked against the ledger. */
-  consentAt?: number;
   calls: IngestCall[];
 }
 
@@ -124,7 +122,6 @@ function who(work: ShopifyWork, p: Obj, customer: Obj | undefined): void {
   const state = str(consent?.state);
   if (!customerPhone || !work.customerId || (state !== "subscribed" && state !== "unsubscribed")) return;
   const at = time(consent?.consent_updated_at);
-  work.consentAt = at;
   work.calls.push({
     type: "track",
     event: state === "subscribed" ? "Subscribed" : "Unsubscribed",
