@@ -159,6 +159,7 @@ const TimelineEntry: FC<{ item: any; zone: string; now: number }> = ({ item: i, 
         <span>
           Consent {i.purpose}: {i.action} → <Badge value={i.stop ? "stopped" : i.state} /> <span class="mute">via {i.source}</span>
           {i.text ? <span class="mute"> · “{i.text}”</span> : null}
+          {i.applied === false ? <span class="mute"> · not applied ({i.reason})</span> : null}
         </span>
       );
     default:
@@ -324,6 +325,7 @@ contactsPage.get("/:ref", async (c) => {
               <td>{e.action}</td>
               <td>
                 <Badge value={e.stop ? "stopped" : e.state} />
+                {e.applied === false ? <div class="mute">not applied ({e.reason})</div> : null}
               </td>
               <td>{e.source}</td>
               <td class="mono">{e.phone ?? "—"}</td>
