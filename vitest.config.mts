@@ -12,6 +12,10 @@ export default defineConfig(async () => {
   const twilioMock = `http://127.0.0.1:${process.env.TIDINGS_TWILIO_MOCK_PORT}`;
   process.env.TIDINGS_SMSAPI_MOCK_PORT ??= String(await freePort());
   const smsapiMock = `http://127.0.0.1:${process.env.TIDINGS_SMSAPI_MOCK_PORT}`;
+  // The instant every test file starts at (test/setup.ts). CI runs the time-sensitive files at a
+  // second date too (.ci/run), so no test may depend on the date.
+  const testClock = process.env.TIDINGS_TEST_CLOCK || "2026-11-24T18:00:00Z";
+  if (Number.isNaN(Date.parse(testClock))) throw new Error(`TIDINGS_TEST_CLOCK is not an ISO 8601 instant: ${testClock}`);
   return {
     plugins: [
       cloudflareTest({
@@ -19,6 +23,7 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
+            TEST_CLOCK: testClock,
             TWILIO_API_BASE: twilioMock,
             TWILIO_MOCK: twilioMock,
             TWILIO_ACCOUNT_SID: "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",

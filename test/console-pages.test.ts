@@ -4,7 +4,8 @@
 // input never answered with a 500.
 import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { advanceClock, setClock } from "../src/clock";
+import { advanceClock, now, setClock } from "../src/clock";
+import { utcDay } from "./calendar";
 import { INGEST, OWNER, api, flushRecords, optedIn, unique, withoutOptInConfirmation } from "./helpers";
 
 const BASE = "http://tidings.test";
@@ -100,7 +101,7 @@ describe("signing in", () => {
     const b = new Browser();
     await b.signIn(OWNER);
     const v = b.cookies.get("tidings_session")!;
-    b.cookies.set("tidings_session", (v[3] === "A" ? "B" : "A") + v.slice(1));
+    b.cookies.set("tidings_session", (v[0] === "A" ? "B" : "A") + v.slice(1));
     const r = await b.fetch("/console/contacts");
     expect(r.status).toBe(303);
     expect(r.location).toContain("/console/login");
@@ -116,7 +117,7 @@ describe("signing in", () => {
       expect(r.status).toBe(303);
       expect(r.location).toContain("why=expired");
     } finally {
-      setClock(Date.UTC(2026, 10, 24, 18, 0));
+      advanceClock(-(12 * 3600_000 + 1000));
     }
   });
 
@@ -292,8 +293,9 @@ describe("the template preview", () => {
 
 describe("a contact's timeline", () => {
   it("says in words why a message waited", async () => {
-    // 03:00 UTC is 22:00 in Miami (EST): past Florida's 20:00, so a marketing text waits for 08:00.
-    setClock(Date.UTC(2026, 10, 25, 3, 0));
+    // 03:00 UTC the next day is 22:00 in Miami (EST): past Florida's 20:00, so a marketing text waits for 08:00.
+    const back = now();
+    setClock(Date.parse(utcDay(back, 1, 3)));
     try {
       const user = unique("fl");
       await optedIn(user, `+1305${2_000_000 + Math.floor(Math.random() * 7_000_000)}`);
@@ -309,7 +311,7 @@ describe("a contact's timeline", () => {
       const search = await b.fetch(`/console/contacts?q=${encodeURIComponent(user)}`);
       expect(search.location).toBe(`/console/contacts/${encodeURIComponent(`user:${user}`)}`);
     } finally {
-      setClock(Date.UTC(2026, 10, 24, 18, 0));
+      setClock(back);
     }
   });
 });

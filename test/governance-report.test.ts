@@ -3,6 +3,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { now } from "../src/clock";
 import worker from "../src/index";
 import type { RecordMessage } from "../src/records/types";
 import { DAY, HOUR, api, flushRecords } from "./helpers";
@@ -131,11 +132,12 @@ describe("governance report", () => {
     const f = await api("PUT", "/v1/flows/gov-uses-old", { name: "Old", status: "active", job: "transactional", trigger: { event: "Receipt" }, steps: [{ send: { template: "gov-old" } }] });
     expect(f.status).toBe(200);
     await api("PUT", "/v1/templates/gov-old", { body: "Your receipt is ready.", job: "transactional", purpose: "transactional", status: "retired" });
-    const to = Date.now() + 10 * DAY;
+    // Versions are stamped with the clock's time: ten days on the clock make the offer ten days old.
+    const to = now() + 10 * DAY;
     const r = (await api("GET", `/v1/governance/report?from=${new Date(to - DAY).toISOString()}&to=${new Date(to).toISOString()}`)).body;
-    expect(r.staleOffers).toEqual([{ template: "gov-offer", version: 1, unchangedDays: expect.any(Number), matches: ["until"] }]);
+    expect(r.staleOffers).toEqual([{ template: "gov-offer", version: 1, unchangedDays: 10, matches: ["until"] }]);
     expect(r.retiredTemplatesInFlows).toEqual([{ template: "gov-old", status: "retired", flows: [{ flow: "gov-uses-old", version: 1, status: "active" }] }]);
-    const soon = (await api("GET", `/v1/governance/report?from=${new Date(Date.now() - DAY).toISOString()}&to=${new Date(Date.now() + DAY).toISOString()}`)).body;
+    const soon = (await api("GET", `/v1/governance/report?from=${new Date(now() - DAY).toISOString()}&to=${new Date(now() + DAY).toISOString()}`)).body;
     expect(soon.staleOffers).toEqual([]);
   });
 

@@ -1,9 +1,15 @@
 // wait_until: a local time of day, or a date from a property or trait with an offset, re-timed when
-// the date moves and ended on on_cancel when it is cleared. The clock starts at Tue 2026-11-24 18:00 UTC.
+// the date moves and ended on on_cancel when it is cleared. The clock starts on a Tuesday at 18:00 UTC
+// in US standard time (test/setup.ts); dates below are days after that one (`day`).
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, contactStub, inbox, phone, settleSends, unique } from "./helpers";
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { setClock } from "../src/clock";
+import { now, setClock } from "../src/clock";
+import { dateAfter, nextUsDaylightSaving, utcDay } from "./calendar";
+
+const START = now();
+/** ISO instant `days` after the start day (a Tuesday), at hh:mm UTC. */
+const day = (days: number, hh = 0, mm = 0) => utcDay(START, days, hh, mm);
 
 beforeAll(async () => {
   for (const [k, body] of [["visit-reminder", "See you tomorrow!"], ["visit-cancelled", "Your visit was cancelled."], ["morning", "Good morning"]]) {
@@ -42,29 +48,29 @@ const dueAt = async (ref: string) => (await api("GET", `/v1/contacts/${ref}`)).b
 describe("wait_until", () => {
   it("waits until 18:00 local the day before the appointment, and re-times when it moves", async () => {
     const p = await person("America/Chicago");
-    // Fri 2026-11-27 15:00 CST; the day before at 18:00 CST (UTC-6) is 2026-11-27T00:00Z.
-    await track(p.user, "Appointment Booked", { appointment_at: "2026-11-27T21:00:00Z" });
-    expect(await dueAt(p.ref)).toEqual(["2026-11-27T00:00:00.000Z"]);
-    // Moved to Mon 2026-11-30 10:00 CST: reminder Sun 2026-11-29 18:00 CST = 2026-11-30T00:00Z.
-    await track(p.user, "Appointment Rescheduled", { appointment_at: "2026-11-30T16:00:00Z" });
-    expect(await dueAt(p.ref)).toEqual(["2026-11-30T00:00:00.000Z"]);
-    setClock(Date.parse("2026-11-30T00:00:00Z"));
+    // Fri 15:00 CST; the day before at 18:00 CST (UTC-6) is Fri 00:00Z.
+    await track(p.user, "Appointment Booked", { appointment_at: day(3, 21) });
+    expect(await dueAt(p.ref)).toEqual([day(3)]);
+    // Moved to Mon 10:00 CST: reminder Sun 18:00 CST = Mon 00:00Z.
+    await track(p.user, "Appointment Rescheduled", { appointment_at: day(6, 16) });
+    expect(await dueAt(p.ref)).toEqual([day(6)]);
+    setClock(Date.parse(day(6)));
     await runDurableObjectAlarm((await contactStub(p.ref)).stub);
     await settleSends(p.ref);
     expect(await inbox(p.to)).toEqual(["See you tomorrow!"]);
-    setClock(Date.UTC(2026, 10, 24, 18, 0));
+    setClock(START);
   });
 
   it("ends on on_cancel when the appointment is cancelled or its date cleared", async () => {
     const a = await person("America/Chicago");
-    await track(a.user, "Appointment Booked", { appointment_at: "2026-11-28T15:00:00Z" });
+    await track(a.user, "Appointment Booked", { appointment_at: day(4, 15) });
     await track(a.user, "Appointment Cancelled");
     await settleSends(a.ref);
     expect(await inbox(a.to)).toEqual(["Your visit was cancelled."]);
     expect(await dueAt(a.ref)).toEqual([]);
 
     const b = await person("America/Chicago");
-    await track(b.user, "Appointment Booked", { appointment_at: "2026-11-28T15:00:00Z" });
+    await track(b.user, "Appointment Booked", { appointment_at: day(4, 15) });
     await track(b.user, "Appointment Rescheduled", { appointment_at: null });
     await settleSends(b.ref);
     expect(await inbox(b.to)).toEqual(["Your visit was cancelled."]);
@@ -72,31 +78,32 @@ describe("wait_until", () => {
 
   it("lands on the right instant when the day before is a DST change day", async () => {
     const p = await person("America/New_York");
-    // US DST starts Sun 2027-03-14. Appointment Mon 2027-03-15 09:00 EDT (13:00Z); the day before at
-    // 18:00 is already EDT (UTC-4): 2027-03-14T22:00Z, not 23:00Z.
-    await track(p.user, "Appointment Booked", { appointment_at: "2027-03-15T13:00:00Z" });
-    expect(await dueAt(p.ref)).toEqual(["2027-03-14T22:00:00.000Z"]);
+    // US DST starts on a Sunday in March. Appointment the Monday after, 09:00 EDT (13:00Z); the day
+    // before at 18:00 is already EDT (UTC-4): 22:00Z on the Sunday, not 23:00Z.
+    const sunday = Date.parse(nextUsDaylightSaving(now()));
+    await track(p.user, "Appointment Booked", { appointment_at: utcDay(sunday, 1, 13) });
+    expect(await dueAt(p.ref)).toEqual([utcDay(sunday, 0, 22)]);
   });
 
   it("waits for the next 10:00 in the contact's zone", async () => {
-    // 18:00Z is 12:00 in Chicago (past 10:00): tomorrow 10:00 CST = 2026-11-25T16:00Z.
+    // 18:00Z is 12:00 in Chicago (past 10:00): tomorrow 10:00 CST = Wed 16:00Z.
     const chicago = await person("America/Chicago");
     await track(chicago.user, "Signed Up");
-    expect(await dueAt(chicago.ref)).toEqual(["2026-11-25T16:00:00.000Z"]);
-    // 18:00Z is 07:00 next day in Auckland (UTC+13 in summer): today 10:00 NZDT = 2026-11-24T21:00Z.
+    expect(await dueAt(chicago.ref)).toEqual([day(1, 16)]);
+    // 18:00Z is 07:00 next day in Auckland (UTC+13 in its summer, our winter): 10:00 NZDT = Tue 21:00Z.
     const auckland = await person("Pacific/Auckland");
     await track(auckland.user, "Signed Up");
-    expect(await dueAt(auckland.ref)).toEqual(["2026-11-24T21:00:00.000Z"]);
+    expect(await dueAt(auckland.ref)).toEqual([day(0, 21)]);
   });
 
   it("reads a date from a trait and re-times when the trait changes", async () => {
     const p = await person("Europe/Warsaw");
-    await api("POST", "/v1/identify", { userId: p.user, traits: { next_visit: "2026-12-10" } });
+    await api("POST", "/v1/identify", { userId: p.user, traits: { next_visit: dateAfter(START, 9) } });
     await track(p.user, "Visit Planned");
-    // Two days before, 09:00 in Warsaw (UTC+1): 2026-12-08T08:00Z.
-    expect(await dueAt(p.ref)).toEqual(["2026-12-08T08:00:00.000Z"]);
-    await api("POST", "/v1/identify", { userId: p.user, traits: { next_visit: "2026-12-20" } });
-    expect(await dueAt(p.ref)).toEqual(["2026-12-18T08:00:00.000Z"]);
+    // Two days before, 09:00 in Warsaw (UTC+1 in winter): 08:00Z.
+    expect(await dueAt(p.ref)).toEqual([day(7, 8)]);
+    await api("POST", "/v1/identify", { userId: p.user, traits: { next_visit: dateAfter(START, 12) } });
+    expect(await dueAt(p.ref)).toEqual([day(10, 8)]);
     await api("POST", "/v1/identify", { userId: p.user, traits: { next_visit: null } });
     expect(await dueAt(p.ref)).toEqual([]);
     const runs = (await api("GET", `/v1/contacts/${p.ref}`)).body.runs;

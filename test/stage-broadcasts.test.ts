@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { advanceClock, now } from "../src/clock";
 import { fanoutPage } from "../src/broadcasts/fanout";
 import { DAY, api, contactStub, deliverSend, flushRecords, inbox, optedIn, phone, settleSends, unique, withoutOptInConfirmation } from "./helpers";
+import { dateAfter, nextUsDaylightSaving, utcDay } from "./calendar";
 
 beforeAll(async () => {
   await withoutOptInConfirmation();
@@ -46,6 +47,7 @@ async function fire(people: Array<{ ref: string }>) {
 describe("a broadcast to customers with marketing consent, at 10:00 local time", () => {
   it("dry-runs counts by reason that equal the real run's outcomes, then sends at each zone's 10:00 across a DST change", async () => {
     const tag = unique("spring").toLowerCase();
+    const t0 = now();
     const ny = await person({ stage: "customer", zone: "America/New_York", tag });
     const la = await person({ stage: "customer", zone: "America/Los_Angeles", tag });
     const london = await person({ stage: "customer", zone: "Europe/London", tag });
@@ -56,10 +58,11 @@ describe("a broadcast to customers with marketing consent, at 10:00 local time",
     await person({ stage: "subscriber", zone: "America/New_York", tag }); // another stage: not in the segment at all
     await flushRecords();
 
-    // 2027-03-14 is the US change to daylight time (not yet in London): 10:00 is 14:00Z in New York,
-    // 17:00Z in Los Angeles, 10:00Z in London.
+    // On the US change to daylight time (not yet in London), 10:00 is 14:00Z in New York, 17:00Z in
+    // Los Angeles, 10:00Z in London.
+    const spring = nextUsDaylightSaving(now());
     const create = await api("POST", "/v1/broadcasts", {
-      name: "Spring offer", template: "spring-offer", sendAt: { localTime: "10:00", date: "2027-03-14" },
+      name: "Spring offer", template: "spring-offer", sendAt: { localTime: "10:00", date: spring },
       segment: { stages: ["customer"], consent: "marketing", where: { "traits.tag": tag, "traits.vip": { ne: false } } },
     });
     expect(create.status).toBe(201);
@@ -77,10 +80,11 @@ describe("a broadcast to customers with marketing consent, at 10:00 local time",
     expect(launched.fanout.counts["scheduled"]).toBe(4); // three to send, one whose gate will say suppressed
     expect(launched.fanout.counts["excluded:segment"]).toBe(others + 1);
     const due = async (p: { ref: string }) => (await api("GET", `/v1/contacts/${p.ref}`)).body.timers.find((t: any) => t.kind === "run")?.dueAt;
-    expect([await due(ny), await due(la), await due(london)]).toEqual(["2027-03-14T14:00:00.000Z", "2027-03-14T17:00:00.000Z", "2027-03-14T10:00:00.000Z"]);
+    const sunday = Date.parse(spring);
+    expect([await due(ny), await due(la), await due(london)]).toEqual([utcDay(sunday, 0, 14), utcDay(sunday, 0, 17), utcDay(sunday, 0, 10)]);
     expect(await due(notVip)).toBeUndefined();
 
-    advanceClock(Date.UTC(2027, 2, 14, 17, 1) - now());
+    advanceClock(Date.parse(utcDay(sunday, 0, 17, 1)) - now());
     await fire([ny, la, london, suppressed, notVip, noConsent]);
     for (const p of [ny, la, london]) expect(await inbox(p.to)).toEqual(["Spring offer: 20% off this week. Reply STOP to opt out."]);
     for (const p of [suppressed, notVip, noConsent]) expect(await inbox(p.to)).toEqual([]);
@@ -93,7 +97,7 @@ describe("a broadcast to customers with marketing consent, at 10:00 local time",
     expect(launched.fanout.counts["skipped:no_consent:marketing"]).toBe(dry.dryRun.counts["skipped:no_consent:marketing"]);
 
     // Results appear in the reports like a flow's.
-    const report = (await api("GET", `/v1/reports/flows?key=broadcast-${id}&from=2026-11-01&to=2027-03-31`)).body.flows[0];
+    const report = (await api("GET", `/v1/reports/flows?key=broadcast-${id}&from=${dateAfter(t0, -1)}&to=${dateAfter(sunday, 1)}`)).body.flows[0];
     expect(report).toMatchObject({ name: "Spring offer", entered: 4, sent: 3, delivered: 3, skipped: { suppressed: 1 } });
   });
 
@@ -101,8 +105,8 @@ describe("a broadcast to customers with marketing consent, at 10:00 local time",
     const tag = unique("late").toLowerCase();
     const honolulu = await person({ stage: "customer", zone: "Pacific/Honolulu", tag });
     await flushRecords();
-    // 03:00 in Honolulu: inside quiet hours there.
-    const at = new Date(Date.UTC(2027, 3, 1, 13, 0)).toISOString();
+    // 13:00Z is 03:00 in Honolulu (UTC-10, no DST): inside quiet hours there.
+    const at = utcDay(now(), 2, 13);
     const r = await api("POST", "/v1/broadcasts", { name: "Late", template: "spring-offer", sendAt: { at }, segment: { stages: ["customer"], where: { "traits.tag": tag } } });
     const dry = await settled(r.body.id, "dryRun");
     const deferred = Object.keys(dry.dryRun.counts).filter((k) => k.startsWith("deferred:quiet_hours"));
@@ -219,6 +223,7 @@ describe("purpose, goals and finished fan-outs", () => {
 
   it("counts the broadcast's goal as its conversion, not a goal from before the broadcast; a resume after a finished fan-out stays done", async () => {
     const tag = unique("goal").toLowerCase();
+    const t0 = now();
     const p = await person({ stage: "customer", zone: "America/New_York", tag });
     await flushRecords();
     const before = new Date(now() - DAY).toISOString();
@@ -238,7 +243,7 @@ describe("purpose, goals and finished fan-outs", () => {
     expect(await inbox(p.to)).toHaveLength(1);
     await api("POST", "/v1/track", { userId: p.ref.slice(5), event: "Demo Booked", messageId: unique("demo"), properties: { revenue: 10, currency: "USD" } });
     await flushRecords();
-    const row = (await api("GET", `/v1/reports/flows?key=broadcast-${r.body.id}&from=2026-11-20&to=2027-11-20`)).body.flows[0];
+    const row = (await api("GET", `/v1/reports/flows?key=broadcast-${r.body.id}&from=${dateAfter(t0, -1)}&to=${dateAfter(now(), 1)}`)).body.flows[0];
     expect(row).toMatchObject({ sent: 1, goals: 1, conversions: 1, revenue: { USD: 10 } });
   });
 });

@@ -7,22 +7,38 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { mapShopify, parseShopifyJson } from "../src/webhooks/shopify";
+import { now } from "../src/clock";
 import { DAY, HOUR, advance, api, flushRecords, inbox, phone, seedCartRecovery, settleSends, unique } from "./helpers";
+import { dateAfter, utcDay } from "./calendar";
 // Vite's ?raw imports: the exact bytes Shopify would sign (18-digit ids and all).
 // @ts-expect-error: no type declarations for ?raw
-import checkoutRaw from "./fixtures/shopify/checkouts-create.json?raw";
+import checkoutFile from "./fixtures/shopify/checkouts-create.json?raw";
 // @ts-expect-error: no type declarations for ?raw
-import guestCheckoutRaw from "./fixtures/shopify/checkouts-update-guest.json?raw";
+import guestCheckoutFile from "./fixtures/shopify/checkouts-update-guest.json?raw";
 // @ts-expect-error: no type declarations for ?raw
-import orderRaw from "./fixtures/shopify/orders-create.json?raw";
+import orderFile from "./fixtures/shopify/orders-create.json?raw";
 // @ts-expect-error: no type declarations for ?raw
-import cancelledRaw from "./fixtures/shopify/orders-cancelled.json?raw";
+import cancelledFile from "./fixtures/shopify/orders-cancelled.json?raw";
 // @ts-expect-error: no type declarations for ?raw
-import fulfillmentRaw from "./fixtures/shopify/fulfillments-create.json?raw";
+import fulfillmentFile from "./fixtures/shopify/fulfillments-create.json?raw";
 // @ts-expect-error: no type declarations for ?raw
-import customerCreateRaw from "./fixtures/shopify/customers-create.json?raw";
+import customerCreateFile from "./fixtures/shopify/customers-create.json?raw";
 // @ts-expect-error: no type declarations for ?raw
-import customerUpdateRaw from "./fixtures/shopify/customers-update.json?raw";
+import customerUpdateFile from "./fixtures/shopify/customers-update.json?raw";
+
+const START = now();
+/** The fixtures were captured on 2026-11-24, the default pinned day; their dates move with the pinned clock. */
+const FIXTURE_DAY = Date.UTC(2026, 10, 24);
+const redate = (raw: string): string => raw.replace(/\b(20\d\d-\d\d-\d\d)T/g, (_, d: string) => `${dateAfter(START, (Date.parse(d) - FIXTURE_DAY) / DAY)}T`);
+const checkoutRaw = redate(checkoutFile);
+const guestCheckoutRaw = redate(guestCheckoutFile);
+const orderRaw = redate(orderFile);
+const cancelledRaw = redate(cancelledFile);
+const fulfillmentRaw = redate(fulfillmentFile);
+const customerCreateRaw = redate(customerCreateFile);
+const customerUpdateRaw = redate(customerUpdateFile);
+/** Shopify's instant hh:mm UTC on the fixtures' day. */
+const shopifyTime = (hh: number, mm: number) => utcDay(START, 0, hh, mm);
 
 /** The secrets from .dev.vars.example. */
 const SECRET = "local_example_shopify_webhook_secret";
@@ -66,7 +82,7 @@ async function deliver(topic: string, body: string, opts: Delivery = {}) {
     "x-shopify-shop-domain": "juniper-co.myshopify.com",
     "x-shopify-api-version": "2025-10",
     "x-shopify-webhook-id": opts.webhookId ?? crypto.randomUUID(),
-    "x-shopify-triggered-at": "2026-11-24T18:00:00.000Z",
+    "x-shopify-triggered-at": new Date(now()).toISOString(),
   };
   if (opts.eventId !== null) headers["x-shopify-event-id"] = opts.eventId ?? crypto.randomUUID();
   if (opts.hmac !== null) headers["x-shopify-hmac-sha256"] = opts.hmac ?? (await hmac(SECRET, body));
@@ -181,7 +197,7 @@ describe("payloads → events, consent and address", () => {
     expect(c.traits).toMatchObject({ firstName: "Ada", lastName: "Lovelace", address: { country: "US", state: "CA" }, locale: "en-US" });
     expect(c.consent).toEqual({ marketing: "granted" });
     expect(c.consentHistory).toEqual([
-      expect.objectContaining({ purpose: "marketing", action: "grant", source: "shopify", phone: "+14155552671", at: "2026-11-24T17:40:00.000Z" }),
+      expect.objectContaining({ purpose: "marketing", action: "grant", source: "shopify", phone: "+14155552671", at: shopifyTime(17, 40) }),
     ]);
     const [started] = events(c, "Checkout Started");
     expect(started.properties).toMatchObject({
@@ -207,7 +223,7 @@ describe("payloads → events, consent and address", () => {
 
   it("a completed checkout is not a Checkout Started", async () => {
     const s = shopper();
-    const body = s.payload(checkoutRaw).replace('"completed_at": null', '"completed_at": "2026-11-24T09:50:00-08:00"');
+    const body = s.payload(checkoutRaw).replace('"completed_at": null', `"completed_at": "${dateAfter(START, 0)}T09:50:00-08:00"`);
     await deliver("checkouts/update", body);
     const c = await contact(s.ref);
     expect(events(c, "Checkout Started")).toEqual([]);
@@ -270,8 +286,8 @@ describe("payloads → events, consent and address", () => {
     expect(c.traits.firstName).toBe("Augusta");
     expect(c.consent).toEqual({ marketing: "revoked" });
     expect(c.consentHistory.map((e: any) => [e.action, e.source, e.at])).toEqual([
-      ["grant", "shopify", "2026-11-24T17:40:00.000Z"],
-      ["revoke", "shopify", "2026-11-24T17:55:00.000Z"],
+      ["grant", "shopify", shopifyTime(17, 40)],
+      ["revoke", "shopify", shopifyTime(17, 55)],
     ]);
   });
 

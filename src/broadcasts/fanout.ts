@@ -5,7 +5,7 @@
  * answers a second entry as the first), then queues the next page. Pause and cancel stop the chain;
  * resume continues after the last page stored.
  */
-import { now } from "../clock";
+import { now, realNow } from "../clock";
 import { configVersion } from "../settings/config";
 import type { EntryResult } from "./entry";
 import type { BroadcastBody } from "./schema";
@@ -109,9 +109,9 @@ const statusCache = new Map<string, { status: string; at: number }>();
 /** A broadcast's status (at most 2 s old). */
 export async function broadcastStatus(env: Env, id: string): Promise<string | undefined> {
   const hit = statusCache.get(id);
-  if (hit && Date.now() - hit.at < 2_000) return hit.status;
+  if (hit && realNow() - hit.at < 2_000) return hit.status; // a cache age: real time
   const row = await env.DB.prepare("SELECT status FROM broadcasts WHERE id = ?").bind(id).first<{ status: string }>();
-  if (row) statusCache.set(id, { status: row.status, at: Date.now() });
+  if (row) statusCache.set(id, { status: row.status, at: realNow() });
   return row?.status;
 }
 

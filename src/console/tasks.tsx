@@ -19,6 +19,7 @@ export function slaCountdown(dueAt: number, at: number): string {
 }
 
 // Ticks the countdowns once a minute; without it the page still shows them as of loading.
+// It runs in the user's browser, so it reads the browser's real time (Date.now), not src/clock.ts.
 const TICK = `
 setInterval(() => {
   for (const el of document.querySelectorAll("[data-due]")) {

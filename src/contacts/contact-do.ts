@@ -3,7 +3,7 @@
  * one `transactionSync`, then flush the outbox (queue sends) and re-arm the single alarm.
  */
 import { DurableObject } from "cloudflare:workers";
-import { now } from "../clock";
+import { now, realNow, realTimeAt } from "../clock";
 import type { IngestCall } from "../events/schema";
 import type { ImportRecord } from "./import";
 import { dormantElapsed } from "../stages/rules";
@@ -646,10 +646,9 @@ export class ContactDO extends DurableObject<Env> {
     let at: number | null = null;
     if (!this.store.contact()?.merged_into) {
       const next = this.store.first<{ at: number | null }>("SELECT min(due_at) AS at FROM timers")?.at ?? undefined;
-      const pending = this.store.first("SELECT 1 FROM outbox LIMIT 1") ? Date.now() + 5_000 : undefined;
-      // Timers are in the clock's time; the alarm runs in real time (they are equal outside tests).
-      const offset = now() - Date.now();
-      const candidates = [next !== undefined ? next - offset : undefined, pending].filter((x): x is number => x !== undefined);
+      // The runtime fires alarms in real time; timers are in the clock's time (equal outside tests).
+      const pending = this.store.first("SELECT 1 FROM outbox LIMIT 1") ? realNow() + 5_000 : undefined;
+      const candidates = [next !== undefined ? realTimeAt(next) : undefined, pending].filter((x): x is number => x !== undefined);
       if (candidates.length) at = Math.min(...candidates);
     }
     // Most events leave the earliest timer where it was: no storage write for an unchanged alarm.

@@ -8,6 +8,7 @@
 import { z } from "@hono/zod-openapi";
 import { SOURCE } from "../consent/ledger";
 import { auditStatement } from "../audit/audit";
+import { now } from "../clock";
 import { type FieldError, badFields, fieldErrors, problem } from "../http/problem";
 import { newId } from "../ids";
 import { PROBLEMS, newApp, route } from "../http/app";
@@ -114,7 +115,7 @@ imports.openapi(
     const erased = await erasedChecker(c.env);
     const importId = newId("imp");
     await c.env.DB.prepare("INSERT INTO imports (id, status, created_by, created_at, updated_at) VALUES (?, 'reading', ?, ?, ?)")
-      .bind(importId, c.get("keyId"), Date.now(), Date.now()).run();
+      .bind(importId, c.get("keyId"), now(), now()).run();
     const errors: Array<{ line: number } & FieldError> = [];
     let rows = 0, accepted = 0, rejected = 0, chunkNo = 0;
     let chunk: ImportRecord[] = [];
@@ -208,7 +209,7 @@ imports.openapi(
     const status = accepted ? "applying" : "done";
     await c.env.DB.batch([
       c.env.DB.prepare("UPDATE imports SET status = ?, rows = ?, accepted = ?, rejected = ?, errors = ?, updated_at = ? WHERE id = ?")
-        .bind(status, rows, accepted, rejected, JSON.stringify(errors), Date.now(), importId),
+        .bind(status, rows, accepted, rejected, JSON.stringify(errors), now(), importId),
       auditStatement(c, { action: "contacts.import", target: `import:${importId}`, after: { format: csv ? "csv" : "ndjson", rows, accepted, rejected } }),
     ]);
     return c.json({ importId, status, rows, accepted, rejected, errors, errorsTruncated: errors.length >= MAX_ERRORS }, 202);
@@ -264,7 +265,7 @@ export async function consumeImports(batch: MessageBatch<ImportChunk>, env: Env)
           `UPDATE imports SET applied = applied + ?, unchanged = unchanged + ?, updated_at = ?,
              status = CASE WHEN applied + unchanged + failed + ? >= accepted THEN 'done' ELSE status END
            WHERE id = ? AND changes() = 1`,
-        ).bind(applied, unchanged, Date.now(), applied + unchanged, importId),
+        ).bind(applied, unchanged, now(), applied + unchanged, importId),
       ]);
       msg.ack();
     } catch (err) {

@@ -2,6 +2,7 @@
  * Versioned rows (settings sections, flows, templates): every change is a new version, the highest
  * is current, an identical save changes nothing, and every new version bumps `config_version`.
  */
+import { now } from "../clock";
 import { bumpConfigVersion, invalidateConfig } from "../settings/config";
 
 const TABLES = {
@@ -29,7 +30,8 @@ export async function saveVersion(
   const k = TABLES[table].key;
   const cols = TABLES[table].status ? `${k}, version, status, body, created_at` : `${k}, version, body, created_at`;
   const vals = TABLES[table].status ? "?, coalesce(max(version), 0) + 1, ?, ?, ?" : "?, coalesce(max(version), 0) + 1, ?, ?";
-  const binds = TABLES[table].status ? [key, (value as { status?: string }).status ?? "active", body, Date.now(), key] : [key, body, Date.now(), key];
+  const at = now();
+  const binds = TABLES[table].status ? [key, (value as { status?: string }).status ?? "active", body, at, key] : [key, body, at, key];
   // One statement computes the next version, so two concurrent saves cannot take the same number.
   const [inserted] = await db.batch([
     db.prepare(`INSERT INTO ${table} (${cols}) SELECT ${vals} FROM ${table} WHERE ${k} = ? RETURNING version`).bind(...binds),

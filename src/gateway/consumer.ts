@@ -2,7 +2,7 @@
  * The send queue's consumer: for each message, the contact's DO re-checks the gate and renders, the
  * gateway is called, and the DO records the result. Acked or retried per message.
  */
-import { now } from "../clock";
+import { now, realNow } from "../clock";
 import type { PreparedLink } from "../contacts/contact-do";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { type Sender, chooseSender } from "../senders/settings";
@@ -67,7 +67,7 @@ async function pace(env: Env, msg: Message<SendJob>, senders: readonly Sender[])
   if (!sender) return {};
   const book = env.SENDER.getByName(sender.id);
   const slot = job.sender === sender.id && job.slotAt !== undefined ? job.slotAt : await book.reserve(sender.rate);
-  let wait = slot - Date.now();
+  let wait = slot - realNow(); // the sender's book paces real seconds
   // A place less than ~1.5 s away is waited for here (wall time, not CPU), then admission decides,
   // which aligns sends with their second; a longer wait goes back to the queue to return just early.
   for (let tries = 0; wait < NEAR_MS && tries < 4; tries++) {
@@ -75,7 +75,7 @@ async function pace(env: Env, msg: Message<SendJob>, senders: readonly Sender[])
     wait = await book.admit(sender.rate);
     if (wait === 0) return { sender };
   }
-  await env.SEND_QUEUE.send({ ...job, slotAt: Date.now() + wait, sender: sender.id }, { delaySeconds: Math.max(1, Math.floor(wait / 1000)), contentType: "json" });
+  await env.SEND_QUEUE.send({ ...job, slotAt: realNow() + wait, sender: sender.id }, { delaySeconds: Math.max(1, Math.floor(wait / 1000)), contentType: "json" });
   msg.ack();
   return undefined;
 }

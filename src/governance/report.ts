@@ -2,6 +2,7 @@
  * The governance report for a period [from, to): what a compliance review looks at. Every query is
  * bounded by the period (messages by send time, decisions, conversions and consent changes by time).
  */
+import { iso, now } from "../clock";
 import { getConfig } from "../settings/config";
 import { flowsUsing } from "../templates/library";
 import type { GovernanceSettings } from "./settings";
@@ -116,7 +117,7 @@ export async function governanceReport(env: Env, from: number, to: number): Prom
   return {
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
-    generatedAt: new Date().toISOString(),
+    generatedAt: iso(now())!,
     thresholds: g,
     templates,
     flows,
@@ -146,6 +147,6 @@ export async function storeReport(env: Env, from: number, to: number): Promise<{
   const report = await governanceReport(env, from, to);
   const id = `gov_${new Date(from).toISOString().slice(0, 10)}_${new Date(to).toISOString().slice(0, 10)}`;
   await env.DB.prepare("INSERT OR REPLACE INTO governance_reports (id, from_at, to_at, created_at, body) VALUES (?, ?, ?, ?, ?)")
-    .bind(id, from, to, Date.now(), JSON.stringify(report)).run();
+    .bind(id, from, to, now(), JSON.stringify(report)).run();
   return { id, report };
 }

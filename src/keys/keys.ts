@@ -3,6 +3,7 @@
  * KEY_CACHE_TTL_MS, so a revoked key stops at once in the isolate that revoked it and within the TTL
  * elsewhere; the last-used time is written at most once a minute per key, after the response.
  */
+import { now, realNow } from "../clock";
 import type { Role } from "../http/auth";
 
 /** How long an isolate trusts a key lookup (a revocation reaches other isolates within this). */
@@ -35,7 +36,7 @@ export function forgetKey(hash?: string, id?: string): void {
 /** The managed key a presented key is, if it exists and is not revoked (cached per isolate). */
 export async function lookupKey(env: Env, presented: string, waitUntil?: (p: Promise<unknown>) => void): Promise<{ id: string; role: Role } | undefined> {
   const hash = await hashKey(presented);
-  const t = Date.now();
+  const t = realNow(); // cache ages and the write throttle are real time; the stored time is the clock's
   let hit = cache.get(hash);
   if (!hit || t - hit.at > KEY_CACHE_TTL_MS) {
     const row = await env.DB.prepare("SELECT id, role FROM api_keys WHERE hash = ? AND revoked_at IS NULL").bind(hash).first<{ id: string; role: Role }>();
@@ -48,7 +49,7 @@ export async function lookupKey(env: Env, presented: string, waitUntil?: (p: Pro
   // Last use is bookkeeping: written off the request path, at most once a minute per key and isolate.
   if ((lastUsed.get(key.id) ?? 0) + LAST_USED_EVERY_MS <= t) {
     lastUsed.set(key.id, t);
-    const write = env.DB.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(t, key.id).run().catch((err) => console.error("last-used write failed", err));
+    const write = env.DB.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?").bind(now(), key.id).run().catch((err) => console.error("last-used write failed", err));
     if (waitUntil) waitUntil(write);
   }
   return key;

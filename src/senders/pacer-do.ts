@@ -5,6 +5,7 @@
  *   from the queue cannot pile onto another second's share. Only admitted messages are sent.
  */
 import { DurableObject } from "cloudflare:workers";
+import { realNow } from "../clock";
 
 /** Too close to the end of a second, an admitted send could land in the next one. */
 const MARGIN_MS = 60;
@@ -12,23 +13,25 @@ const MARGIN_MS = 60;
 /** The send-slot books of one sender. */
 export class SenderDO extends DurableObject<Env> {
   // In memory: a lost book (eviction) only means counting starts again from now.
+  // Real time throughout: a carrier's rate is per real second, and the queue delays it hands out are real.
   private reserved = { second: 0, used: 0 };
   private admitted = { second: 0, used: 0, last: -Infinity };
 
   /** Reserve a place in the coming seconds; returns when to come back (epoch ms). */
   async reserve(rate: number): Promise<number> {
     const { perSecond, spacing } = shape(rate);
-    const nowSecond = Math.floor(Date.now() / 1000);
+    const t = realNow();
+    const nowSecond = Math.floor(t / 1000);
     if (this.reserved.second < nowSecond) this.reserved = { second: nowSecond, used: 0 };
     if (this.reserved.used >= perSecond) this.reserved = { second: this.reserved.second + spacing, used: 0 };
     this.reserved.used++;
-    return Math.max(Date.now(), this.reserved.second * 1000);
+    return Math.max(t, this.reserved.second * 1000);
   }
 
   /** May a message be sent now? 0 when admitted, else how many ms until the next second may take it. */
   async admit(rate: number): Promise<number> {
     const { perSecond, spacing } = shape(rate);
-    const t = Date.now();
+    const t = realNow();
     const second = Math.floor(t / 1000);
     if (second !== this.admitted.second) this.admitted = { second, used: 0, last: this.admitted.last };
     // Within the second the sender last sent in: up to its share; a new second: only after the spacing.

@@ -3,6 +3,7 @@
  * reads. It is cached per isolate and re-read only when D1's `config_version` moved: the Worker checks
  * the version at most every few seconds and passes it to the ContactDO, which reloads when behind.
  */
+import { realNow } from "../clock";
 import { type Instr, compile } from "../flows/program";
 import type { FlowVersion } from "../flows/schema";
 import type { TemplateVersion } from "../templates/schema";
@@ -38,7 +39,7 @@ export async function configVersion(db: D1Database): Promise<number> {
  * The snapshot at `atLeast` or newer. Without `atLeast`, a snapshot at most a few seconds old.
  */
 export async function getConfig(db: D1Database, atLeast?: number): Promise<Config> {
-  const t = Date.now();
+  const t = realNow(); // cache freshness (RECHECK_MS) is real time
   if (cached) {
     if (atLeast !== undefined ? cached.config.version >= atLeast : t - cached.checkedAt < RECHECK_MS) return cached.config;
     const v = atLeast ?? (await configVersion(db));

@@ -1,6 +1,7 @@
 /** `POST /v1/suppressions`, `DELETE /v1/suppressions/:phone`, `GET /v1/suppressions/:phone`: numbers never texted. */
 import { z } from "@hono/zod-openapi";
 import { auditStatement } from "../audit/audit";
+import { now } from "../clock";
 import { lookupAlias, toE164 } from "../contacts/identity";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { badFields } from "../http/problem";
@@ -34,7 +35,7 @@ suppressions.openapi(
     const hash = await suppressionHash(c.env.SUPPRESSION_KEY, phone);
     // The audit names the hash, never the number.
     await c.env.DB.batch([
-      c.env.DB.prepare("INSERT OR IGNORE INTO suppressions (hash, reason, source, created_at) VALUES (?, ?, ?, ?)").bind(hash, body.reason, c.get("keyId"), Date.now()),
+      c.env.DB.prepare("INSERT OR IGNORE INTO suppressions (hash, reason, source, created_at) VALUES (?, ?, ?, ?)").bind(hash, body.reason, c.get("keyId"), now()),
       auditStatement(c, { action: "suppression.add", target: `suppression:${hash}`, after: { suppressed: true, reason: body.reason } }),
     ]);
     await notifyOwner(c.env, phone, true);
