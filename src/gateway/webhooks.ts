@@ -1,7 +1,6 @@
 /**
- * `POST /webhooks/twilio/status`: Twilio's delivery receipts. Verified with X-Twilio-Signature over
- * the public URL Twilio called and every posted parameter (400 when the header is missing, 403 when
- * it is wrong); the message and contact ids travel in the callback URL we gave Twilio.
+ * Provider webhooks: Twilio's receipts and replies (X-Twilio-Signature) and SMSAPI's reports and
+ * replies (the secret in the URL we gave SMSAPI).
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app";
@@ -9,7 +8,7 @@ import { problem } from "../http/problem";
 import { now } from "../clock";
 import { getConfig } from "../settings/config";
 import { contactForPhone, toE164 } from "../contacts/identity";
-import { verifyTwilioSignature } from "./twilio-signature";
+import { pathOf, verifyTwilioSignature } from "./twilio-signature";
 import { fromTwilioStatus } from "./twilio";
 import { fromSmsapiStatus } from "./smsapi";
 import { parseSmsapiInbound } from "../conversation/smsapi-inbound";
@@ -28,21 +27,32 @@ async function formParams(req: Request): Promise<Record<string, string | string[
   return out;
 }
 
+/**
+ * The URLs Twilio may have signed for this request, as text (never re-encoded): our public base with
+ * this request's path and query as they arrived (the callbacks we give Twilio are built on it), and
+ * the URL the request arrived at (a deployment reached on its own public host sees that URL itself).
+ */
+async function signedUrls(c: import("hono").Context<AppEnv>): Promise<string[]> {
+  const { publicBaseUrl } = (await getConfig(c.env.DB)).settings.gateway;
+  return [...new Set([new URL(publicBaseUrl).origin + pathOf(c.req.url), c.req.url])];
+}
+
 /** Verify a Twilio webhook; a problem response when it fails. */
 export async function verifiedTwilio(c: import("hono").Context<AppEnv>): Promise<{ params: Record<string, string | string[]> } | Response> {
   const signature = c.req.header("x-twilio-signature");
   if (!signature) return problem(400, "Missing signature", "X-Twilio-Signature is required");
   const params = await formParams(c.req.raw);
-  // Twilio signs the URL it called: our public base plus this path and query (never the internal URL).
-  const { publicBaseUrl } = (await getConfig(c.env.DB)).settings.gateway;
-  const url = new URL(c.req.url);
-  const publicUrl = new URL(url.pathname + url.search, publicBaseUrl).toString();
-  if (!(await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, publicUrl, params, signature))) {
-    return problem(403, "Invalid signature", "X-Twilio-Signature does not match this request");
+  for (const url of await signedUrls(c)) {
+    if (await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, url, params, signature)) return { params };
   }
-  return { params };
+  return problem(403, "Invalid signature", "X-Twilio-Signature does not match this request");
 }
 
+/**
+ * `POST /webhooks/twilio/status`: Twilio's delivery receipts. Verified with X-Twilio-Signature over
+ * the public URL Twilio called and every posted parameter (400 when the header is missing, 403 when
+ * it is wrong); the message and contact ids travel in the callback URL we gave Twilio.
+ */
 providerWebhooks.post("/webhooks/twilio/status", async (c) => {
   const v = await verifiedTwilio(c);
   if (v instanceof Response) return v;
