@@ -1,15 +1,37 @@
 // Twilio, called exactly as the real API expects: requests go to Prism serving the official OpenAPI
 // (through a recording front, test/mocks/provider-mock.mjs); failures Prism cannot give are
-// programmed. Receipts are signed like Twilio signs them.
+// programmed. Receipts and replies are signed like Twilio signs them: over the URL as written (its
+// default port and an apostrophe included), written out here apart from src/ (the plain-Node
+// cross-check, scripts/check-twilio-signature.mjs, compares src/ with Twilio's own library).
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { advanceClock, now } from "../src/clock";
 import { twilioSignature } from "../src/gateway/twilio-signature";
-import { api, deliverSend, messageOf, phone, settledMessage } from "./helpers";
+import worker from "../src/index";
+import { api, deliverSend, messageOf, optedIn, phone, settledMessage, unique, withoutOptInConfirmation } from "./helpers";
 
 const MOCK = (env as unknown as { TWILIO_MOCK: string }).TWILIO_MOCK;
 const SID = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const PUBLIC = "https://tidings.example";
+const TOKEN = "test_twilio_auth_token";
+
+/** X-Twilio-Signature as Twilio computes it: base64 HMAC-SHA1 of the URL as written, then each parameter name and value, sorted by name. */
+async function signedByTwilio(url: string, params: Record<string, string>, token = TOKEN): Promise<string> {
+  const data = Object.keys(params).sort().reduce((d, k) => d + k + params[k], url);
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(token), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(data)))));
+}
+
+/**
+ * A request as the runtime hands an incoming one to the Worker: workerd builds it from the request
+ * target as sent, without re-parsing, while `new Request` here would re-encode `'` as `%27`.
+ */
+function asReceived(url: string, init: RequestInit): Request {
+  const req = new Request(url, init);
+  Object.defineProperty(req, "url", { value: url });
+  return req;
+}
 
 const program = (...answers: unknown[]) => fetch(`${MOCK}/__program`, { method: "POST", body: JSON.stringify(answers) });
 const captured = async (to: string) =>
@@ -142,7 +164,7 @@ describe("never a blind resend", () => {
 describe("delivery receipts", () => {
   async function receipt(s: { contactId: string; messageId: string }, params: Record<string, string>, opts: { sign?: string | null; url?: string } = {}) {
     const path = `/webhooks/twilio/status?m=${s.messageId}&c=${s.contactId}`;
-    const signature = opts.sign === undefined ? await twilioSignature("test_twilio_auth_token", opts.url ?? `${PUBLIC}${path}`, params) : opts.sign;
+    const signature = opts.sign === undefined ? await signedByTwilio(opts.url ?? `${PUBLIC}${path}`, params) : opts.sign;
     const res = await exports.default.fetch(`http://internal.test${path}`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", ...(signature === null ? {} : { "x-twilio-signature": signature }) },
@@ -157,7 +179,7 @@ describe("delivery receipts", () => {
     const params = { MessageSid: "SMx", MessageStatus: "sent", AccountSid: SID };
     expect(await receipt(s, params, { sign: null })).toBe(400);
     expect(await receipt(s, params, { sign: "bm90IGEgc2lnbmF0dXJl" })).toBe(403);
-    expect(await receipt(s, { ...params, MessageStatus: "delivered" }, { sign: await twilioSignature("test_twilio_auth_token", `${PUBLIC}/webhooks/twilio/status?m=${s.messageId}&c=${s.contactId}`, params) })).toBe(403); // tampered
+    expect(await receipt(s, { ...params, MessageStatus: "delivered" }, { sign: await signedByTwilio(`${PUBLIC}/webhooks/twilio/status?m=${s.messageId}&c=${s.contactId}`, params) })).toBe(403); // tampered
     expect(await receipt(s, params)).toBe(204);
     expect(await receipt(s, params, { url: `https://tidings.example:443/webhooks/twilio/status?m=${s.messageId}&c=${s.contactId}` })).toBe(204);
   });
@@ -195,5 +217,41 @@ describe("delivery receipts", () => {
     const a = await twilioSignature("t", "https://x.example/h", { Media: ["b", "a", "b"] });
     const b = await twilioSignature("t", "https://x.example/h", { Media: ["a", "b"] });
     expect(a).toBe(b);
+  });
+});
+
+describe("replies signed over the URL as Twilio has it", () => {
+  beforeAll(withoutOptInConfirmation);
+
+  /** A STOP from an opted-in contact, signed over `signedUrl` and arriving at `receivedAt`; the contact's consent after it. */
+  async function stop(signedUrl: string, receivedAt: string) {
+    const to = phone();
+    const id = await optedIn(unique("u"), to);
+    const params = { MessageSid: `SM${crypto.randomUUID().replace(/-/g, "")}`, From: to, To: "+14155550100", Body: "STOP", AccountSid: SID };
+    const headers = { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": await signedByTwilio(signedUrl, params) };
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(asReceived(receivedAt, { method: "POST", headers, body: new URLSearchParams(params) }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    return { status: res.status, marketing: (await api("GET", `/v1/contacts/${id}`)).body.consent.marketing };
+  }
+
+  it("a STOP signed with the default port written out (:443) reaches the contact", async () => {
+    expect(await stop(`${PUBLIC}:443/webhooks/twilio/inbound`, "http://internal.test/webhooks/twilio/inbound")).toEqual({ status: 200, marketing: "stopped" });
+  });
+
+  it("a STOP signed over a query with an apostrophe, kept as written, reaches the contact", async () => {
+    const query = "?brand=o'neil&note=caf%C3%A9";
+    expect(await stop(`${PUBLIC}/webhooks/twilio/inbound${query}`, `http://internal.test/webhooks/twilio/inbound${query}`)).toEqual({ status: 200, marketing: "stopped" });
+  });
+
+  it("a STOP to a deployment reached on its own public host reaches the contact", async () => {
+    const own = "https://sms.brand.example/webhooks/twilio/inbound";
+    expect(await stop(own, own)).toEqual({ status: 200, marketing: "stopped" });
+  });
+
+  it("a STOP signed over another URL is refused and changes nothing", async () => {
+    const r = await stop(`${PUBLIC}/webhooks/twilio/inbound?brand=other`, "http://internal.test/webhooks/twilio/inbound?brand=o'neil");
+    expect(r.status).toBe(403);
+    expect(r.marketing).not.toBe("stopped");
   });
 });

@@ -1,7 +1,7 @@
 /**
- * `POST /webhooks/twilio/status`: Twilio's delivery receipts. Verified with X-Twilio-Signature over
- * the public URL Twilio called and every posted parameter (400 when the header is missing, 403 when
- * it is wrong); the message and contact ids travel in the callback URL we gave Twilio.
+ * Provider webhooks: Twilio's receipts and replies (X-Twilio-Signature) and SMSAPI's reports and
+ * replies (the secret in the URL we gave SMSAPI). Each is closed (503 naming the secret) until its
+ * secret is configured; see src/webhooks/secrets.ts.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app";
@@ -9,13 +9,15 @@ import { problem } from "../http/problem";
 import { now } from "../clock";
 import { getConfig } from "../settings/config";
 import { contactForPhone, toE164 } from "../contacts/identity";
-import { verifyTwilioSignature } from "./twilio-signature";
+import { pathOf, verifyTwilioSignature } from "./twilio-signature";
 import { fromTwilioStatus } from "./twilio";
 import { fromSmsapiStatus } from "./smsapi";
 import { parseSmsapiInbound } from "../conversation/smsapi-inbound";
 import { isErased } from "../privacy/erased";
+import { requireSecret } from "../webhooks/secrets";
+import { sameSecret } from "../webhooks/signatures";
 
-/** Provider webhooks (authenticated by signature, not by API key). */
+/** Provider webhooks (authenticated by signature or URL secret, not by API key). */
 export const providerWebhooks = new Hono<AppEnv>();
 
 /** The POSTed form as Twilio's signature sees it: every parameter, repeated ones as lists. */
@@ -28,22 +30,36 @@ async function formParams(req: Request): Promise<Record<string, string | string[
   return out;
 }
 
-/** Verify a Twilio webhook; a problem response when it fails. */
+/**
+ * The URLs Twilio may have signed for this request, as text (never re-encoded): our public base with
+ * this request's path and query as they arrived (the callbacks we give Twilio are built on it), and
+ * the URL the request arrived at (a deployment reached on its own public host sees that URL itself).
+ */
+async function signedUrls(c: import("hono").Context<AppEnv>): Promise<string[]> {
+  const { publicBaseUrl } = (await getConfig(c.env.DB)).settings.gateway;
+  return [...new Set([new URL(publicBaseUrl).origin + pathOf(c.req.url), c.req.url])];
+}
+
+/** Verify a Twilio webhook (after `requireSecret`); a problem response when it fails. */
 export async function verifiedTwilio(c: import("hono").Context<AppEnv>): Promise<{ params: Record<string, string | string[]> } | Response> {
   const signature = c.req.header("x-twilio-signature");
   if (!signature) return problem(400, "Missing signature", "X-Twilio-Signature is required");
   const params = await formParams(c.req.raw);
-  // Twilio signs the URL it called: our public base plus this path and query (never the internal URL).
-  const { publicBaseUrl } = (await getConfig(c.env.DB)).settings.gateway;
-  const url = new URL(c.req.url);
-  const publicUrl = new URL(url.pathname + url.search, publicBaseUrl).toString();
-  if (!(await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, publicUrl, params, signature))) {
-    return problem(403, "Invalid signature", "X-Twilio-Signature does not match this request");
+  for (const url of await signedUrls(c)) {
+    if (await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, url, params, signature)) return { params };
   }
-  return { params };
+  return problem(403, "Invalid signature", "X-Twilio-Signature does not match this request");
 }
 
-providerWebhooks.post("/webhooks/twilio/status", async (c) => {
+/** Whether the request carries SMSAPI's callback secret (after `requireSecret`; compared in constant time). */
+const smsapiSecretOk = (c: import("hono").Context<AppEnv>) => sameSecret(c.req.query("secret") ?? "", c.env.SMSAPI_CALLBACK_SECRET);
+
+/**
+ * `POST /webhooks/twilio/status`: Twilio's delivery receipts. Verified with X-Twilio-Signature over
+ * the public URL Twilio called and every posted parameter (400 when the header is missing, 403 when
+ * it is wrong); the message and contact ids travel in the callback URL we gave Twilio.
+ */
+providerWebhooks.post("/webhooks/twilio/status", requireSecret("TWILIO_AUTH_TOKEN"), async (c) => {
   const v = await verifiedTwilio(c);
   if (v instanceof Response) return v;
   const one = (k: string) => {
@@ -69,7 +85,7 @@ const twiml = (reply?: string) =>
  * `POST /webhooks/twilio/inbound`: a reply from a person. It reaches the contact that owns the
  * number (an unknown number becomes a new contact); the answer is TwiML, empty or with one reply.
  */
-providerWebhooks.post("/webhooks/twilio/inbound", async (c) => {
+providerWebhooks.post("/webhooks/twilio/inbound", requireSecret("TWILIO_AUTH_TOKEN"), async (c) => {
   const v = await verifiedTwilio(c);
   if (v instanceof Response) return v;
   const one = (k: string) => {
@@ -95,8 +111,8 @@ providerWebhooks.post("/webhooks/twilio/inbound", async (c) => {
  * `MsgId`/`status` (and `idx`) values, protected by the secret in the URL we gave SMSAPI. The answer
  * is a plain `OK` once recorded (anything else makes SMSAPI try again).
  */
-providerWebhooks.get("/webhooks/smsapi/status", async (c) => {
-  if (c.req.query("secret") !== c.env.SMSAPI_CALLBACK_SECRET) return problem(403, "Invalid secret", "the callback URL's secret does not match");
+providerWebhooks.get("/webhooks/smsapi/status", requireSecret("SMSAPI_CALLBACK_SECRET"), async (c) => {
+  if (!(await smsapiSecretOk(c))) return problem(403, "Invalid secret", "the callback URL's secret does not match");
   const list = (k: string) => (c.req.query(k) ?? "").split(",").map((x) => x.trim());
   const ids = list("MsgId");
   const statuses = list("status");
@@ -130,8 +146,8 @@ providerWebhooks.get("/webhooks/smsapi/status", async (c) => {
  * src/conversation/smsapi-inbound.ts for the names). SMSAPI does not answer STOP itself, so the
  * confirmation is a message Tidings sends. Answered with a plain `OK`.
  */
-providerWebhooks.post("/webhooks/smsapi/inbound", async (c) => {
-  if (c.req.query("secret") !== c.env.SMSAPI_CALLBACK_SECRET) return problem(403, "Invalid secret", "the callback URL's secret does not match");
+providerWebhooks.post("/webhooks/smsapi/inbound", requireSecret("SMSAPI_CALLBACK_SECRET"), async (c) => {
+  if (!(await smsapiSecretOk(c))) return problem(403, "Invalid secret", "the callback URL's secret does not match");
   const form = Object.fromEntries(new URLSearchParams(await c.req.text()));
   const { secret: _s, ...query } = c.req.query();
   const sms = parseSmsapiInbound({ ...query, ...form });

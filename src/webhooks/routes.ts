@@ -1,6 +1,7 @@
 /**
  * `POST /webhooks/shopify` and `POST /webhooks/segment`: sources that authenticate by a signature
- * over the raw body, not by an API key.
+ * over the raw body, not by an API key. Each is closed (503 naming the secret) until its secret is
+ * configured, and checks the signature before it parses anything.
  *
  * Shopify answers within its 5-second limit: verify and parse, answer 200, and route the delivery
  * to its contact after the answer (`waitUntil`). The work is a few Durable Object calls, each
@@ -15,6 +16,7 @@ import { badFields, problem } from "../http/problem";
 import { ingestSegment, segmentCalls } from "./segment";
 import { SHOPIFY_TOPICS, type ShopifyTopic, mapShopify, parseShopifyJson } from "./shopify";
 import { applyShopify } from "./shopify-contact";
+import { requireSecret } from "./secrets";
 import { verifyAny, verifySegmentSignature, verifyShopifyHmac } from "./signatures";
 
 /** Webhook sub-app (mounted at the root; like the provider webhooks, not in the API-key OpenAPI document). */
@@ -50,12 +52,11 @@ async function sha256Hex(raw: Uint8Array): Promise<string> {
   return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-webhooks.post("/webhooks/shopify", limit, async (c) => {
-  const raw = new Uint8Array(await c.req.arrayBuffer());
+webhooks.post("/webhooks/shopify", requireSecret("SHOPIFY_WEBHOOK_SECRET"), limit, async (c) => {
   const header = c.req.header("x-shopify-hmac-sha256");
   if (!header) return problem(401, "Missing signature", "X-Shopify-Hmac-Sha256 is required");
-  if (!c.env.SHOPIFY_WEBHOOK_SECRET) console.error("SHOPIFY_WEBHOOK_SECRET is not set: every Shopify webhook is refused");
-  // The previous secret is accepted too while a rotation is in progress.
+  const raw = new Uint8Array(await c.req.arrayBuffer());
+  // The previous secret is accepted too while a rotation is in progress (never alone: the current one is required).
   const secrets = [c.env.SHOPIFY_WEBHOOK_SECRET, c.env.SHOPIFY_WEBHOOK_SECRET_PREVIOUS];
   if (!(await verifyAny(verifyShopifyHmac, secrets, raw, header))) {
     return problem(401, "Invalid signature", "X-Shopify-Hmac-Sha256 does not match the body");
@@ -78,14 +79,11 @@ webhooks.post("/webhooks/shopify", limit, async (c) => {
   return c.json({ ok: true, topic, eventId }, 200);
 });
 
-webhooks.post("/webhooks/segment", limit, async (c) => {
+webhooks.post("/webhooks/segment", requireSecret("SEGMENT_WEBHOOK_SECRET"), limit, async (c) => {
+  const header = c.req.header("x-signature");
+  if (!header) return problem(401, "Missing signature", "X-Signature is required");
   const raw = new Uint8Array(await c.req.arrayBuffer());
-  const secret = c.env.SEGMENT_WEBHOOK_SECRET;
-  if (secret) {
-    const header = c.req.header("x-signature");
-    if (!header) return problem(401, "Missing signature", "X-Signature is required");
-    if (!(await verifySegmentSignature(secret, raw, header))) return problem(401, "Invalid signature", "X-Signature does not match the body");
-  }
+  if (!(await verifySegmentSignature(c.env.SEGMENT_WEBHOOK_SECRET, raw, header))) return problem(401, "Invalid signature", "X-Signature does not match the body");
   const parsed = parseBody(raw);
   if (parsed instanceof Response) return parsed;
   const calls = segmentCalls(parsed.body);

@@ -1,7 +1,8 @@
 /**
  * Webhook signatures over the raw body: Shopify's X-Shopify-Hmac-Sha256 (base64 HMAC-SHA256) and
- * Segment's X-Signature (hex HMAC-SHA1). The comparison is Web Crypto's `verify`, which is constant
- * time. No imports: this runs in Workers and in plain Node (src/kit.ts).
+ * Segment's X-Signature (hex HMAC-SHA1), and `sameSecret` for secrets and signatures compared as
+ * text. Every comparison is Web Crypto's `verify`, which is constant time. No imports: this runs in
+ * Workers and in plain Node (src/kit.ts).
  */
 
 const encoder = new TextEncoder();
@@ -29,6 +30,16 @@ async function verifyMac(hash: "SHA-256" | "SHA-1", secret: string, body: Uint8A
   if (!secret) return false;
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash }, false, ["verify"]);
   return crypto.subtle.verify("HMAC", key, mac as BufferSource, body as BufferSource);
+}
+
+/**
+ * Whether `given` equals `expected`, in time that does not depend on where they differ: both are
+ * HMACed under a one-off key and Web Crypto compares the MACs (lengths leak nothing either).
+ */
+export async function sameSecret(given: string, expected: string): Promise<boolean> {
+  const key = (await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"])) as CryptoKey;
+  const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(expected));
+  return crypto.subtle.verify("HMAC", key, mac, encoder.encode(given ?? ""));
 }
 
 /** Whether `header` is Shopify's base64 HMAC-SHA256 of the raw body under `secret`. */
