@@ -558,22 +558,29 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /**
-   * Erase this contact: what it already queued for D1 goes first (so the erasure's scrub follows it),
-   * then its storage and alarm are deleted. Returns the numbers it held, for the caller to release.
+   * Erasure, first step (re-runnable): the contact is suppressed at once, so nothing more is texted
+   * while the erasure's rows are written, and what it already queued for D1 goes first (so the
+   * erasure's scrub follows it). Returns the numbers it held; its storage stays until `erase()`.
    */
-  async erase(): Promise<{ contactId: string; phone: string | null; phones: string[] } | undefined> {
+  async beginErasure(): Promise<{ contactId: string; phone: string | null; phones: string[] } | undefined> {
     const c = this.store.contact();
     if (!c) return undefined;
+    // No projection record: the contact's D1 row is about to go.
+    this.ctx.storage.transactionSync(() => this.store.run("UPDATE contact SET suppressed = 1"));
     await this.flush();
     const phones = new Set<string>();
     if (c.phone) phones.add(c.phone);
     for (const r of this.store.all<{ p: string | null }>(`SELECT phone AS p FROM consent UNION SELECT "to" FROM messages`)) if (r.p) phones.add(r.p);
+    return { contactId: c.id, phone: c.phone, phones: [...phones] };
+  }
+
+  /** Erasure, last step: once the erased numbers are on the suppression list, the storage and alarm are deleted. */
+  async erase(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.armedAt = undefined;
     // This live instance keeps its store: give it the empty schema a new contact would get.
     this.ctx.storage.transactionSync(() => new ContactStore(this.ctx.storage.sql));
-    return { contactId: c.id, phone: c.phone, phones: [...phones] };
   }
 
   /** Run every due timer, each in its own transaction with its effect, then re-arm. */
