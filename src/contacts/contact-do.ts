@@ -195,6 +195,8 @@ export class ContactDO extends DurableObject<Env> {
     return this.work(config, contact.id, (s) => {
       const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
       if (!m || (m.status !== "dispatching" && m.status !== "dispatch_unknown")) return m?.status ?? "unknown";
+      // The attempt is settled: its start is no longer needed (the next attempt records its own).
+      s.store.run("DELETE FROM seen WHERE key = ?", `dispatched:${messageId}`);
       if (!result.ok && result.transient) {
         // Not sent: it may go again, and the consumer retries the queue message.
         s.store.touchMessage(messageId, { status: "queued", gateway: result.gateway, error_code: result.errorCode ?? null, error_message: result.errorMessage ?? null });
@@ -236,6 +238,8 @@ export class ContactDO extends DurableObject<Env> {
       const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
       if (!m) return "unknown";
       if (RECEIPT_RANK[r.status]! <= (RECEIPT_RANK[m.status] ?? 99)) return m.status;
+      // A receipt settles an attempt in doubt as well as the gateway's answer would.
+      if (m.status === "dispatching" || m.status === "dispatch_unknown") s.store.run("DELETE FROM seen WHERE key = ?", `dispatched:${messageId}`);
       s.store.touchMessage(messageId, {
         status: r.status, provider_id: m.provider_id ?? r.providerId ?? null, sent_at: m.sent_at ?? r.at,
         delivered_at: r.status === "delivered" ? r.at : m.delivered_at, error_code: r.errorCode ?? m.error_code, error_message: r.errorMessage ?? m.error_message,
