@@ -145,10 +145,10 @@ export class ContactDO extends DurableObject<Env> {
   async prepareSend(messageId: string, via?: string): Promise<Prepared> {
     const config = await getConfig(this.env.DB);
     const contact = this.store.contact();
-    const seen = this.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
-    if (!contact || !seen) return { action: "drop", status: "unknown" };
-    // Awaits first (an older template version is a D1 read); what was read above may be stale after them.
-    const tpl = seen.status === "queued" && seen.template_version != null ? await getTemplateVersion(this.env.DB, config, seen.template_key, seen.template_version) : undefined;
+    const pinned = this.store.first<Pick<MessageRow, "template_key" | "template_version">>("SELECT template_key, template_version FROM messages WHERE id = ?", messageId);
+    if (!contact || !pinned) return { action: "drop", status: "unknown" };
+    // Awaits first (an older template version is a D1 read); the status is read only after them.
+    const tpl = pinned.template_version == null ? undefined : await getTemplateVersion(this.env.DB, config, pinned.template_key, pinned.template_version);
     return this.work(config, contact.id, (s): Prepared => {
       const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
       if (!m) return { action: "drop", status: "unknown" };
