@@ -45,6 +45,56 @@ describe("one-off sends", () => {
     expect(await inbox(to)).toEqual(["Order B-1 is confirmed — thanks, friend!"]);
   });
 
+  it("keeps Idempotency-Keys across contacts: the same key with another `to` is a 422 naming the key, and sends nothing", async () => {
+    const [a, b] = [phone(), phone()];
+    const key = unique("idem");
+    const first = await api("POST", "/v1/messages", { to: a, template: "receipt", properties: { order_id: "E-1" } }, { headers: { "idempotency-key": key } });
+    expect(first.status).toBe(202);
+    const other = await api("POST", "/v1/messages", { to: b, template: "receipt", properties: { order_id: "E-1" } }, { headers: { "idempotency-key": key } });
+    expect([other.status, other.type]).toEqual([422, "application/problem+json"]);
+    expect(other.body.errors).toEqual([{ field: "idempotency-key", message: expect.stringContaining("different request") }]);
+    await settleSends(`phone:${a}`);
+    expect(await inbox(a)).toEqual(["Order E-1 is confirmed — thanks, friend!"]);
+    expect(await inbox(b)).toEqual([]);
+    expect((await api("GET", `/v1/contacts/phone:${b}`)).status).toBe(404); // no contact made for it either
+  });
+
+  it("answers the same request under one key once, even written another way or sent twice at once", async () => {
+    const to = phone();
+    const key = unique("idem");
+    const spaced = `${to.slice(0, 2)} ${to.slice(2, 5)} ${to.slice(5)}`;
+    const [x, y] = await Promise.all([
+      api("POST", "/v1/messages", { to, template: "receipt", properties: { order_id: "F-1" } }, { headers: { "idempotency-key": key } }),
+      api("POST", "/v1/messages", { properties: { order_id: "F-1" }, template: "receipt", to: spaced }, { headers: { "idempotency-key": key } }),
+    ]);
+    expect([x.status, y.status]).toEqual([202, 202]);
+    expect(y.body.messageId).toBe(x.body.messageId);
+    await settleSends(`phone:${to}`);
+    expect(await inbox(to)).toEqual(["Order F-1 is confirmed — thanks, friend!"]);
+  });
+
+  it("forgets a key after 24 hours: it may then name a new message", async () => {
+    const to = phone();
+    const key = unique("idem");
+    const send = (order: string) => api("POST", "/v1/messages", { to, template: "receipt", properties: { order_id: order } }, { headers: { "idempotency-key": key } });
+    const first = await send("G-1");
+    advanceClock(23 * HOUR);
+    expect((await send("G-2")).status).toBe(422); // still remembered
+    advanceClock(2 * HOUR);
+    const later = await send("G-2");
+    expect(later.status).toBe(202);
+    expect(later.body.messageId).not.toBe(first.body.messageId);
+    expect(later.body.replayed).toBe(false);
+  });
+
+  it("refuses a malformed Idempotency-Key, naming the header, before anything is stored", async () => {
+    const to = phone();
+    const r = await api("POST", "/v1/messages", { to, template: "receipt", properties: { order_id: "H" } }, { headers: { "idempotency-key": "k".repeat(201) } });
+    expect([r.status, r.type]).toEqual([400, "application/problem+json"]);
+    expect(r.body.errors[0].field).toContain("idempotency-key");
+    expect((await api("GET", `/v1/contacts/phone:${to}`)).status).toBe(404);
+  });
+
   it("skips a retired template with its reason", async () => {
     const to = phone();
     const r = await api("POST", "/v1/messages", { to, template: "old-offer" });

@@ -2,7 +2,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, flushRecords, phone, settleSends, unique } from "./helpers";
+import { api, flushRecords, inbox, phone, settleSends, unique } from "./helpers";
 
 /** Every row of every D1 table, as text. */
 async function d1Text(): Promise<string> {
@@ -103,6 +103,38 @@ describe("personal data", () => {
     expect(back.body.contactId).toBe(c.id);
     await flushRecords();
     expect((await api("GET", `/v1/contacts/${c.id}`)).body).toMatchObject({ phone: null, traits: { plan: "basic" } });
+  });
+
+  it("writes the erased number before deleting anything: a failed erasure leaves the number untextable, and a retry finishes it", async () => {
+    const c = await seedContact();
+    const texted = await inbox(c.to);
+    // D1 refuses this contact's erasure rows, as a failed batch would.
+    await env.DB.prepare(
+      `CREATE TRIGGER fail_erasure BEFORE INSERT ON erasures WHEN NEW.contact_id = '${c.id}' BEGIN SELECT RAISE(ABORT, 'erasure write failed'); END`,
+    ).run();
+    try {
+      const failed = await api("DELETE", `/v1/contacts/${c.id}`);
+      expect([failed.status, failed.type]).toEqual([500, "application/problem+json"]);
+    } finally {
+      await env.DB.prepare("DROP TRIGGER fail_erasure").run();
+    }
+    // Half done: the number still leads to the contact, which texts nothing any more.
+    const send = await api("POST", "/v1/messages", { to: c.to, template: tpl });
+    expect(send.status).toBe(202);
+    expect([send.body.contactId, send.body.decision]).toEqual([c.id, { outcome: "skipped", reason: "suppressed" }]);
+    await settleSends(c.id);
+    expect(await inbox(c.to)).toEqual(texted); // nothing since
+
+    // The retry finishes it, and a repeated erasure of what is gone is a 404.
+    const retry = await api("DELETE", `/v1/contacts/${c.id}`);
+    expect([retry.status, retry.body.erased, retry.body.numbersErased]).toEqual([200, true, 1]);
+    expect((await api("DELETE", `/v1/contacts/phone:${c.to}`)).status).toBe(404);
+    await flushRecords();
+    expect((await api("GET", `/v1/suppressions/${encodeURIComponent(c.to)}`)).body).toMatchObject({ suppressed: true, reason: "erased" });
+    expect((await api("POST", "/v1/identify", { userId: unique("u"), traits: { phone: c.to } })).status).toBe(400);
+    const text = await d1Text();
+    for (const v of [c.to, c.email, c.first]) expect(text).not.toContain(v);
+    expect((await api("GET", `/v1/contacts/${c.id}`)).status).toBe(404);
   });
 
   it("erases short links (their URLs can name the person) and the user agents of clicks", async () => {

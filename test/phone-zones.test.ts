@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { candidateZones, countryOfNumber, e164Digits, nanpCountry, nanpRegion } from "../src/time/phone-zones";
 import { isValidTimeZone } from "../src/time/zoned";
+import { numberZones } from "../src/time/contact-zone";
 
 // Expected values were read straight from shared/reference/phone/*.txt (quoted in comments).
 describe("candidateZones", () => {
@@ -102,5 +103,57 @@ describe("nanpRegion / nanpCountry", () => {
     expect(countryOfNumber("+74951234567")).toBe("RU");
     expect(countryOfNumber("+35312345678")).toBe("IE");
     expect(countryOfNumber("+99912345")).toBeUndefined();
+  });
+});
+
+// Numbers not tied to a place: libphonenumber's map names one zone for whole mobile ranges ("614" →
+// Sydney for every Australian mobile), so such a number's candidates are every zone of its calling
+// code's entry. Expected lists are the reference file's lines, quoted.
+describe("numberZones: where a number may be", () => {
+  const AU = ["Australia/Adelaide", "Australia/Brisbane", "Australia/Eucla", "Australia/Lord_Howe", "Australia/Perth", "Australia/Sydney", "Indian/Christmas", "Indian/Cocos"]; // 61|…
+  const RU = candidateZones("+7"); // 7|Asia/Almaty&…&Europe/Samara (16 zones)
+
+  it("an Australian mobile may be in Perth as well as Sydney; a Perth landline is in the west", () => {
+    expect(candidateZones("+61412345678")).toEqual(["Australia/Sydney"]); // 614|Australia/Sydney: the map alone
+    expect(numberZones("+61412345678")).toEqual(AU);
+    expect(numberZones("+61892345678")).toEqual(["Australia/Adelaide", "Australia/Perth"]); // 6189|Australia/Adelaide&Australia/Perth
+    expect(numberZones("+61298765432")).toEqual(["Australia/Sydney"]); // 612|Australia/Sydney
+  });
+
+  it("Russia: a mobile anywhere in the country, a Moscow landline in Moscow; Kazakhstan keeps its own entry on the shared +7", () => {
+    expect(RU).toHaveLength(16);
+    expect(numberZones("+79161234567")).toEqual(RU); // 79|Europe/Moscow would say Moscow only
+    expect(numberZones("+74951234567")).toEqual(["Europe/Moscow"]); // 749|Europe/Moscow
+    expect(numberZones("+77011234567")).toEqual(["Asia/Almaty", "Asia/Aqtobe"]); // 77|Asia/Almaty&Asia/Aqtobe
+  });
+
+  it("Indonesia: 08 mobiles are nationwide; a Jakarta landline is in Jakarta", () => {
+    expect(numberZones("+6281234567890")).toEqual(["Asia/Jakarta", "Asia/Jayapura", "Asia/Makassar"]); // 62|…, not 628|Asia/Jakarta
+    expect(numberZones("+62215551234")).toEqual(["Asia/Jakarta"]);
+  });
+
+  it("mobiles that carry an area code keep it: Brazil (DDD), Mexico, Argentina", () => {
+    expect(numberZones("+5511987654321")).toEqual(["America/Sao_Paulo"]); // 551|America/Sao_Paulo
+    expect(numberZones("+5568999123456")).toEqual(["America/Rio_Branco"]); // 5568|America/Rio_Branco (Acre)
+    expect(numberZones("+523312345678")).toEqual(["America/Mexico_City"]); // 523|America/Mexico_City (Guadalajara)
+    expect(numberZones("+5491123456789")).toEqual(["America/Buenos_Aires"]); // 54|America/Buenos_Aires
+  });
+
+  it("US and Canada: area-code based (mobiles cannot be told from landlines); a toll-free number is anywhere on +1", () => {
+    expect(numberZones("+14155552671")).toEqual(["America/Los_Angeles"]); // 1415|America/Los_Angeles
+    expect(numberZones("+16045551234")).toEqual(candidateZones("+16045551234")); // Vancouver
+    expect(numberZones("+18005551234")).toEqual(candidateZones("+1")); // TOLL_FREE: every NANP zone
+  });
+
+  it("one-zone countries, and same-clock zones, are unchanged", () => {
+    expect(numberZones("+33612345678")).toEqual(["Europe/Paris"]);
+    expect(numberZones("+4915112345678")).toEqual(["Europe/Berlin"]);
+    expect(numberZones("+447700123456")).toEqual(["Europe/Guernsey", "Europe/Isle_of_Man", "Europe/Jersey", "Europe/London"]); // 44|…
+    expect(numberZones("+64211234567")).toEqual(["Pacific/Auckland", "Pacific/Chatham"]); // 64|…
+  });
+
+  it("what the map cannot parse it answers as before", () => {
+    expect(numberZones("+1")).toEqual(candidateZones("+1"));
+    expect(numberZones("hello")).toEqual([]);
   });
 });

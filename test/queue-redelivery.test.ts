@@ -8,7 +8,7 @@ import type { ContactDO } from "../src/contacts/contact-do";
 import worker from "../src/index";
 import { writeRecords } from "../src/records/consumer";
 import type { RecordMessage } from "../src/records/types";
-import { MIN, api, contactStub, flushRecords, inbox, phone, settleSends, unique } from "./helpers";
+import { MIN, advance, api, contactStub, flushRecords, inbox, phone, settleSends, settledMessage, unique } from "./helpers";
 
 async function oneOff(to: string) {
   await api("PUT", "/v1/templates/code", { body: "Your code is {{properties.code}}", job: "transactional", purpose: "transactional", properties: ["code"] });
@@ -16,6 +16,14 @@ async function oneOff(to: string) {
   expect(r.status).toBe(202);
   await settleSends(`phone:${to}`);
   return r.body as { messageId: string; contactId: string };
+}
+
+/** Deliver a job to the send queue's dead-letter consumer, as the queue does after the last retry. */
+async function deadLetter(body: { contactId: string; messageId: string }) {
+  const batch = createMessageBatch("tidings-send-dlq", [{ id: unique("dl"), timestamp: new Date(), attempts: 6, body }]);
+  const ctx = createExecutionContext();
+  await worker.queue(batch as never, env, ctx);
+  expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
 }
 
 async function deliver(body: { contactId: string; messageId: string }, attempts = 1) {
@@ -71,13 +79,7 @@ describe("send queue", () => {
   it("marks a dead-lettered message failed, but never overwrites a final status", async () => {
     const to = phone();
     const { messageId, contactId } = await oneOff(to);
-    const deadLetter = async (id: string) => {
-      const batch = createMessageBatch("tidings-send-dlq", [{ id: unique("dl"), timestamp: new Date(), attempts: 6, body: { contactId, messageId: id } }]);
-      const ctx = createExecutionContext();
-      await worker.queue(batch as never, env, ctx);
-      expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(1);
-    };
-    await deadLetter(messageId);
+    await deadLetter({ contactId, messageId });
     await flushRecords();
     expect((await api("GET", `/v1/messages?contact=${contactId}`)).body.messages[0].status).toBe("delivered");
 
@@ -86,10 +88,33 @@ describe("send queue", () => {
     await runInDurableObject(stub, (_i: ContactDO, state) => {
       state.storage.sql.exec("UPDATE messages SET status = 'queued' WHERE id = ?", messageId);
     });
-    await deadLetter(messageId);
+    await deadLetter({ contactId, messageId });
     await flushRecords();
     const m = (await api("GET", `/v1/messages?contact=${contactId}`)).body.messages[0];
     expect([m.status, m.errorCode]).toEqual(["failed", "dead_letter"]);
+  });
+
+  it("never fails a dead-lettered message that may have reached the gateway: it is reconciled, found and recorded sent", async () => {
+    const to = phone();
+    const { messageId, contactId } = await oneOff(to);
+    const { stub } = await contactStub(contactId);
+    // The attempt reached the gateway (the sandbox holds it) and every delivery since died before recording it.
+    await runInDurableObject(stub, (_i: ContactDO, state) => {
+      state.storage.sql.exec("UPDATE messages SET status = 'dispatching', provider_id = NULL, updated_at = ? WHERE id = ?", now(), messageId);
+    });
+    await deadLetter({ contactId, messageId });
+    await flushRecords();
+    const inDoubt = (await api("GET", `/v1/messages?contact=${contactId}`)).body.messages[0];
+    expect([inDoubt.status, inDoubt.errorCode]).toEqual(["dispatch_unknown", "dead_letter"]);
+    // Something will move it: a timer sends it back through the consumer to be reconciled.
+    const timers = (await api("GET", `/v1/contacts/${contactId}`)).body.timers;
+    expect(timers.map((t: { kind: string }) => t.kind)).toEqual(["reconcile"]);
+    // The same dead letter delivered twice changes nothing more.
+    await deadLetter({ contactId, messageId });
+    await advance(contactId, 10 * MIN);
+    await settledMessage({ contactId, messageId }, "delivered");
+    expect(await inbox(to)).toEqual(["Your code is 4821"]); // found, not sent again
+    expect((await api("GET", `/v1/contacts/${contactId}`)).body.timers).toEqual([]);
   });
 });
 

@@ -41,6 +41,9 @@ const newYork = () => nanp("212");
  */
 const france = () => `+33612${String(Math.floor(Math.random() * 1_000_000)).padStart(6, "0")}`;
 
+/** An Australian number: "4" a mobile (+61 4…, not tied to a place), "29" a Sydney landline (+61 2 9…). */
+const australia = (range: "4" | "29") => `+61${range}${range === "4" ? "12" : "3"}${String(Math.floor(Math.random() * 1_000_000)).padStart(6, "0")}`;
+
 async function person(to: string, traits: Record<string, unknown> = {}) {
   const user = unique("u");
   await optedIn(user, to, traits);
@@ -285,6 +288,26 @@ describe("the contact's own time zone", () => {
     const q = await person(nanp("800"));
     expect((await send(q.ref)).body.decision).toEqual({ outcome: "sent", reason: "ok" });
     await settleSends(q.ref);
+  });
+
+  it("never takes an Australian mobile's one mapped zone (Sydney) for where its owner is: 09:00 in Sydney is 06:00 in Perth", async () => {
+    // Wed 2026-11-25 09:00 AEDT (UTC+11) = Tue 22:00 UTC = 06:00 AWST (UTC+8). AU has no rule of its own:
+    // the default 09:00–20:00. An Australian mobile may be anywhere from Cocos (UTC+6:30) to Sydney and
+    // Lord Howe (UTC+11 in summer): all open from 09:00 in Cocos (02:30 UTC) to 20:00 in Sydney (09:00 UTC).
+    at("2026-11-24T22:00:00Z");
+    const mobile = await person(australia("4"));
+    const r = await send(mobile.ref);
+    expect(r.body.decision).toEqual(deferred("quiet_hours:default", "2026-11-25T02:30:00.000Z")); // 10:30 in Perth
+    await settleSends(mobile.ref);
+    expect(await delivered(mobile.to)).toEqual([]);
+    await advance(mobile.ref, 4 * HOUR + 30 * MIN);
+    await settleSends(mobile.ref);
+    expect(await delivered(mobile.to)).toEqual([{ body: OFFER, at: "2026-11-25T02:30Z" }]);
+    // A Sydney landline is tied to Sydney: it goes at 09:00 there.
+    at("2026-11-24T22:00:00Z");
+    const landline = await person(australia("29"));
+    expect((await send(landline.ref)).body.decision).toEqual({ outcome: "sent", reason: "ok" });
+    await settleSends(landline.ref);
   });
 
   it("falls back to the brand's zone when the candidate zones never share a window, and says so", async () => {

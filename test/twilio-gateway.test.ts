@@ -3,13 +3,14 @@
 // programmed. Receipts and replies are signed like Twilio signs them: over the URL as written (its
 // default port and an apostrophe included), written out here apart from src/ (the plain-Node
 // cross-check, scripts/check-twilio-signature.mjs, compares src/ with Twilio's own library).
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { advanceClock, now } from "../src/clock";
 import { twilioSignature } from "../src/gateway/twilio-signature";
+import type { ContactDO } from "../src/contacts/contact-do";
 import worker from "../src/index";
-import { api, deliverSend, messageOf, optedIn, phone, settledMessage, unique, withoutOptInConfirmation } from "./helpers";
+import { api, contactStub, deliverSend, inbox, messageOf, optedIn, phone, settledMessage, unique, withoutOptInConfirmation } from "./helpers";
 
 const MOCK = (env as unknown as { TWILIO_MOCK: string }).TWILIO_MOCK;
 const SID = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -36,9 +37,13 @@ function asReceived(url: string, init: RequestInit): Request {
 const program = (...answers: unknown[]) => fetch(`${MOCK}/__program`, { method: "POST", body: JSON.stringify(answers) });
 const captured = async (to: string) =>
   ((await (await fetch(`${MOCK}/__captured`)).json()) as any[]).filter((r) => r.form?.To === to || r.query?.To === to);
+/** Requests that asked Twilio to send to `to`: what the network edge saw. */
+const posts = async (to: string) => (await captured(to)).filter((r) => r.method === "POST");
+
+const TWILIO = { use: "twilio", publicBaseUrl: PUBLIC, twilio: { from: "+14155550100", timeoutMs: 500 } };
 
 beforeAll(async () => {
-  await api("PUT", "/v1/settings/gateway", { use: "twilio", publicBaseUrl: PUBLIC, twilio: { from: "+14155550100", timeoutMs: 500 } });
+  await api("PUT", "/v1/settings/gateway", TWILIO);
   await api("PUT", "/v1/templates/notice", { body: "Your order has shipped.", job: "transactional", purpose: "transactional" });
   await api("PUT", "/v1/settings/caps", { rules: [] });
 });
@@ -158,6 +163,59 @@ describe("never a blind resend", () => {
     await deliverSend(s);
     await settledMessage(s, "sent");
     expect((await captured(s.to)).map((r) => r.method)).toEqual(["POST", "GET", "POST"]);
+  });
+});
+
+describe("at most one gateway call per message", () => {
+  /** A sent message put back in line, as a transient failure leaves it: `queued`, its job about to be delivered. */
+  async function queuedAgain() {
+    const s = await send();
+    await settledMessage(s, "sent");
+    const { stub } = await contactStub(s.contactId);
+    await runInDurableObject(stub, (_i: ContactDO, state) => {
+      state.storage.sql.exec("UPDATE messages SET status = 'queued', provider_id = NULL, sent_at = NULL WHERE id = ?", s.messageId);
+    });
+    return { ...s, before: (await posts(s.to)).length };
+  }
+
+  it("two deliveries of one send job at the same moment reach Twilio once", async () => {
+    const s = await queuedAgain();
+    // A template saved meanwhile makes preparing read the message's pinned version from D1: an await
+    // between reading the status and marking the message dispatching, where the deliveries interleave.
+    await api("PUT", "/v1/templates/notice", { body: "Your order has shipped.", job: "transactional", purpose: "transactional", tags: ["shipping"] });
+    const results = await Promise.all([deliverSend(s), deliverSend(s)]);
+    expect((await posts(s.to)).length - s.before).toBe(1);
+    // The other delivery comes back later (the send is in flight), then finds it sent.
+    expect(results.flatMap((r) => r.retryMessages)).toHaveLength(1);
+    await settledMessage(s, "sent");
+  });
+
+  it("one send job delivered twice in a row reaches Twilio once", async () => {
+    const s = await queuedAgain();
+    await deliverSend(s);
+    await deliverSend(s);
+    expect((await posts(s.to)).length - s.before).toBe(1);
+  });
+
+  it("reconciles a lost attempt with the gateway that made it, not the one chosen now", async () => {
+    await program({ delayMs: 1500, status: 201, body: { sid: "SM33333333333333333333333333333333", status: "queued" } });
+    const s = await send();
+    await vi.waitFor(async () => expect(await posts(s.to)).toHaveLength(1));
+    await new Promise((r) => setTimeout(r, 700)); // past the 500 ms timeout: the answer is lost
+    // The brand switches to the sandbox while the attempt is in doubt.
+    await api("PUT", "/v1/settings/gateway", { ...TWILIO, use: "sandbox" });
+    try {
+      advanceClock(61_000);
+      await program({ status: 200, body: { messages: [{ sid: "SM33333333333333333333333333333333", body: "Your order has shipped.", status: "sent", date_created: new Date(now()).toUTCString() }] } });
+      await deliverSend(s);
+      await deliverSend(s);
+      const m = await settledMessage(s, "sent");
+      expect([m.providerId, m.gateway]).toEqual(["SM33333333333333333333333333333333", "twilio"]);
+      expect((await captured(s.to)).map((r) => r.method)).toEqual(["POST", "GET"]);
+      expect(await inbox(s.to)).toEqual([]); // the sandbox was never asked to send it
+    } finally {
+      await api("PUT", "/v1/settings/gateway", TWILIO);
+    }
   });
 });
 

@@ -43,10 +43,14 @@ export type Prepared =
   | { action: "send"; messageId: string; to: string; body: string; expiresAt: number; purpose: string; attempt: number; links: PreparedLink[] }
   | { action: "drop"; status: string; reason?: string }
   | { action: "later"; delaySeconds: number }
-  | { action: "reconcile"; messageId: string; to: string; body: string; since: number };
+  /** `gateway`: the gateway (and sender) the lost attempt went through, as recorded when it was marked dispatching. */
+  | { action: "reconcile"; messageId: string; to: string; body: string; since: number; gateway: string | null };
 
 /** How long an attempt may be in flight before its outcome counts as unknown (above any gateway timeout). */
 export const DISPATCH_TIMEOUT_MS = 60_000;
+
+/** How long a dead-lettered message in doubt waits before it is reconciled with its gateway again. */
+export const RECONCILE_RETRY_MS = 10 * 60_000;
 
 /** What the gateway said about one message. */
 export type DispatchResult =
@@ -131,29 +135,37 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /**
-   * The consumer is about to call the gateway: re-check the gate, render the body and mark the
-   * message `dispatching`. A message already past `queued` is never handed out again.
+   * The consumer is about to call the gateway `via` ("<gateway>" or "<gateway>:<sender id>"): re-check
+   * the gate, render the body and mark the message `dispatching`, recording `via` on it. Every check
+   * and the mark happen in one transaction after the last await, so two deliveries of one job cannot
+   * both be handed the message, and a STOP, suppression or quiet hours that arrived meanwhile wins.
+   * A message already past `queued` is never handed out again: a lost attempt is reconciled with the
+   * gateway that made it.
    */
-  async prepareSend(messageId: string): Promise<Prepared> {
+  async prepareSend(messageId: string, via?: string): Promise<Prepared> {
     const config = await getConfig(this.env.DB);
-    const m = this.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
-    if (!m) return { action: "drop", status: "unknown" };
-    const contact = this.store.contact()!;
-    if (m.status === "dispatching" && now() - m.updated_at < DISPATCH_TIMEOUT_MS) {
-      // Another delivery of this queue message is sending it right now.
-      return { action: "later", delaySeconds: Math.ceil(DISPATCH_TIMEOUT_MS / 1000) };
-    }
-    if (m.status === "dispatching" || m.status === "dispatch_unknown") {
-      // A previous attempt may have reached the gateway: never a blind resend.
-      if (m.status === "dispatching") this.store.touchMessage(messageId, { status: "dispatch_unknown" }), await this.flush();
-      return { action: "reconcile", messageId, to: m.to ?? contact.phone ?? "", body: m.body ?? "", since: m.updated_at };
-    }
-    if (m.status !== "queued") return { action: "drop", status: m.status, reason: m.reason ?? undefined };
-    const tpl = m.template_version == null ? undefined : await getTemplateVersion(this.env.DB, config, m.template_key, m.template_version);
-    return this.work(config, contact.id, (s) => {
+    const contact = this.store.contact();
+    const pinned = this.store.first<Pick<MessageRow, "template_key" | "template_version">>("SELECT template_key, template_version FROM messages WHERE id = ?", messageId);
+    if (!contact || !pinned) return { action: "drop", status: "unknown" };
+    // Awaits first (an older template version is a D1 read); the status is read only after them.
+    const tpl = pinned.template_version == null ? undefined : await getTemplateVersion(this.env.DB, config, pinned.template_key, pinned.template_version);
+    return this.work(config, contact.id, (s): Prepared => {
+      const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+      if (!m) return { action: "drop", status: "unknown" };
+      if (m.status === "dispatching" && now() - m.updated_at < DISPATCH_TIMEOUT_MS) {
+        // Another delivery of this queue message is sending it right now.
+        return { action: "later", delaySeconds: Math.ceil(DISPATCH_TIMEOUT_MS / 1000) };
+      }
+      if (m.status === "dispatching" || m.status === "dispatch_unknown") {
+        // A previous attempt may have reached the gateway: never a blind resend.
+        const since = s.store.first<{ at: number }>("SELECT at FROM seen WHERE key = ?", `dispatched:${messageId}`)?.at ?? m.updated_at;
+        if (m.status === "dispatching") s.store.touchMessage(messageId, { status: "dispatch_unknown" });
+        return { action: "reconcile", messageId, to: m.to ?? s.contact.phone ?? "", body: m.body ?? "", since, gateway: m.gateway };
+      }
+      if (m.status !== "queued") return { action: "drop", status: m.status, reason: m.reason ?? undefined };
       const decision = gateMessage(s, messageId, "send");
       const system = consentMessageKind(m.template_key);
-      if (decision.outcome !== "sent" || (!tpl && !system)) return { action: "drop", status: decision.outcome, reason: decision.reason } as Prepared;
+      if (decision.outcome !== "sent" || (!tpl && !system)) return { action: "drop", status: decision.outcome, reason: decision.reason };
       // Links are shortened before counting segments: the count is of the text actually sent.
       const codes: Record<string, string> = m.links ? JSON.parse(m.links) : {};
       const shorten = (body: string) =>
@@ -164,13 +176,15 @@ export class ContactDO extends DurableObject<Env> {
         : composeMessage(tpl!, { traits: JSON.parse(s.contact.traits), properties: JSON.parse(m.properties), brand: s.config.settings.brand }, s.config.settings, shorten);
       const row = s.store.touchMessage(messageId, {
         status: "dispatching", to: s.contact.phone, body: text.body, segments: text.segments, encoding: text.encoding, attempts: m.attempts + 1,
-        links: JSON.stringify(codes),
+        links: JSON.stringify(codes), ...(via ? { gateway: via } : {}),
       });
+      // When this attempt started: a reconciliation looks for it at the gateway from then on.
+      s.store.run("INSERT OR REPLACE INTO seen (key, at) VALUES (?, ?)", `dispatched:${messageId}`, now());
       const ttl = parseDuration(s.config.settings.links.ttl)!;
       const links = text.links.map((l) => ({
         code: l.code, url: l.url, messageId, contactId: s.contact.id, templateKey: m.template_key, flowKey: m.flow_key, expiresAt: now() + ttl,
       }));
-      return { action: "send", messageId, to: row.to!, body: text.body, expiresAt: m.expires_at, purpose: m.purpose, attempt: row.attempts, links } as Prepared;
+      return { action: "send", messageId, to: row.to!, body: text.body, expiresAt: m.expires_at, purpose: m.purpose, attempt: row.attempts, links };
     });
   }
 
@@ -181,6 +195,8 @@ export class ContactDO extends DurableObject<Env> {
     return this.work(config, contact.id, (s) => {
       const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
       if (!m || (m.status !== "dispatching" && m.status !== "dispatch_unknown")) return m?.status ?? "unknown";
+      // The attempt is settled: its start is no longer needed (the next attempt records its own).
+      s.store.run("DELETE FROM seen WHERE key = ?", `dispatched:${messageId}`);
       if (!result.ok && result.transient) {
         // Not sent: it may go again, and the consumer retries the queue message.
         s.store.touchMessage(messageId, { status: "queued", gateway: result.gateway, error_code: result.errorCode ?? null, error_message: result.errorMessage ?? null });
@@ -222,6 +238,8 @@ export class ContactDO extends DurableObject<Env> {
       const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
       if (!m) return "unknown";
       if (RECEIPT_RANK[r.status]! <= (RECEIPT_RANK[m.status] ?? 99)) return m.status;
+      // A receipt settles an attempt in doubt as well as the gateway's answer would.
+      if (m.status === "dispatching" || m.status === "dispatch_unknown") s.store.run("DELETE FROM seen WHERE key = ?", `dispatched:${messageId}`);
       s.store.touchMessage(messageId, {
         status: r.status, provider_id: m.provider_id ?? r.providerId ?? null, sent_at: m.sent_at ?? r.at,
         delivered_at: r.status === "delivered" ? r.at : m.delivered_at, error_code: r.errorCode ?? m.error_code, error_message: r.errorMessage ?? m.error_message,
@@ -231,7 +249,12 @@ export class ContactDO extends DurableObject<Env> {
     });
   }
 
-  /** The send queue gave up on a message (dead-letter queue). */
+  /**
+   * The send queue gave up on a message (dead-letter queue). One that never reached the gateway
+   * fails; one whose attempt may have reached it (`dispatching`, `dispatch_unknown`) is not failed
+   * but reconciled: it stays `dispatch_unknown` and a timer sends it back through the consumer,
+   * which asks the gateway of that attempt before anything is sent again.
+   */
   async recordDeadLetter(messageId: string, why: string): Promise<void> {
     const config = await getConfig(this.env.DB);
     const contact = this.store.contact();
@@ -239,6 +262,11 @@ export class ContactDO extends DurableObject<Env> {
     await this.work(config, contact.id, (s) => {
       const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
       if (!m || ["sent", "delivered", "failed", "skipped", "undelivered"].includes(m.status)) return;
+      if (m.status === "dispatching" || m.status === "dispatch_unknown") {
+        s.store.touchMessage(messageId, { status: "dispatch_unknown", error_code: "dead_letter", error_message: `${why}; reconciling with the gateway` });
+        s.store.setTimer(`reconcile:${messageId}`, now() + RECONCILE_RETRY_MS, "reconcile", messageId);
+        return;
+      }
       s.store.touchMessage(messageId, { status: "failed", error_code: "dead_letter", error_message: why });
       noteDelivery(s, m, "failed");
     });
@@ -540,22 +568,29 @@ export class ContactDO extends DurableObject<Env> {
   }
 
   /**
-   * Erase this contact: what it already queued for D1 goes first (so the erasure's scrub follows it),
-   * then its storage and alarm are deleted. Returns the numbers it held, for the caller to release.
+   * Erasure, first step (re-runnable): the contact is suppressed at once, so nothing more is texted
+   * while the erasure's rows are written, and what it already queued for D1 goes first (so the
+   * erasure's scrub follows it). Returns the numbers it held; its storage stays until `erase()`.
    */
-  async erase(): Promise<{ contactId: string; phone: string | null; phones: string[] } | undefined> {
+  async beginErasure(): Promise<{ contactId: string; phone: string | null; phones: string[] } | undefined> {
     const c = this.store.contact();
     if (!c) return undefined;
+    // No projection record: the contact's D1 row is about to go.
+    this.ctx.storage.transactionSync(() => this.store.run("UPDATE contact SET suppressed = 1"));
     await this.flush();
     const phones = new Set<string>();
     if (c.phone) phones.add(c.phone);
     for (const r of this.store.all<{ p: string | null }>(`SELECT phone AS p FROM consent UNION SELECT "to" FROM messages`)) if (r.p) phones.add(r.p);
+    return { contactId: c.id, phone: c.phone, phones: [...phones] };
+  }
+
+  /** Erasure, last step: once the erased numbers are on the suppression list, the storage and alarm are deleted. */
+  async erase(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.armedAt = undefined;
     // This live instance keeps its store: give it the empty schema a new contact would get.
     this.ctx.storage.transactionSync(() => new ContactStore(this.ctx.storage.sql));
-    return { contactId: c.id, phone: c.phone, phones: [...phones] };
   }
 
   /** Run every due timer, each in its own transaction with its effect, then re-arm. */
@@ -576,6 +611,7 @@ export class ContactDO extends DurableObject<Env> {
             else if (t.kind === "absence") absenceElapsed(s, t.ref);
             else if (t.kind === "sla") slaElapsed(s, t.ref);
             else if (t.kind === "dormant") dormantElapsed(s);
+            else if (t.kind === "reconcile") reconcileAgain(s, t.ref);
           }
         });
       } else await this.flush();
@@ -721,6 +757,13 @@ function noteDelivery(s: Session, m: MessageRow, status: string): void {
     messageId, name, JSON.stringify(properties), now(), now(),
   );
   onEvent(s, { seq: maxSeq(s), name, properties, at: now() });
+}
+
+/** A message in doubt goes back through the send consumer, which reconciles it before anything else. */
+function reconcileAgain(s: Session, messageId: string): void {
+  const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+  if (!m || (m.status !== "dispatching" && m.status !== "dispatch_unknown")) return;
+  s.store.enqueueSend({ contactId: s.contact.id, messageId, to: m.to, purpose: m.purpose });
 }
 
 /** How far along a message is, for receipts: they only move it forward. */

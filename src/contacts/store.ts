@@ -177,7 +177,7 @@ export interface EventRow {
 export interface TimerRow {
   id: string;
   due_at: number;
-  kind: "run" | "send" | "absence" | "dormant" | "sla";
+  kind: "run" | "send" | "absence" | "dormant" | "sla" | "reconcile";
   ref: string;
 }
 

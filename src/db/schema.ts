@@ -416,3 +416,15 @@ export const broadcastPages = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.broadcastId, t.phase, t.page] })],
 );
+
+/**
+ * Idempotency-Keys of one-off sends, global to the deployment (`messages:<key>`), each with the
+ * fingerprint of the request that first used it. Kept 24 h: an older row is forgotten when read.
+ */
+export const idempotencyKeys = sqliteTable("idempotency_keys", {
+  key: text("key").primaryKey(),
+  fingerprint: text("fingerprint").notNull(),
+  /** The contact the request went to, once known (a replay goes to the same contact). */
+  contactId: text("contact_id"),
+  createdAt: integer("created_at").notNull(),
+});

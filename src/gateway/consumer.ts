@@ -6,8 +6,8 @@ import { now, realNow } from "../clock";
 import type { PreparedLink } from "../contacts/contact-do";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { type Sender, chooseSender } from "../senders/settings";
-import { getConfig } from "../settings/config";
-import { gatewayFor } from "./gateway";
+import { type Config, getConfig } from "../settings/config";
+import { type Gateway, gatewayFor } from "./gateway";
 import { broadcastStatus } from "../broadcasts/fanout";
 
 /** Body of a send-queue message. */
@@ -95,6 +95,12 @@ async function storeLinks(env: Env, links: PreparedLink[]): Promise<void> {
   await env.DB.batch(links.map((l) => stmt.bind(l.code, l.messageId, l.contactId, l.url, l.templateKey, l.flowKey, now(), l.expiresAt)));
 }
 
+/** The gateway a job goes through and its label on the message: "<gateway>" or "<gateway>:<sender id>". */
+function route(env: Env, config: Config, sender: Sender | undefined): { gateway: Gateway; via: string } {
+  const gateway = gatewayFor(env, config, sender?.gateway);
+  return { gateway, via: sender ? `${gateway.name}:${sender.id}` : gateway.name };
+}
+
 /** Queue handler for the send queue. */
 export async function consumeSends(batch: MessageBatch<SendJob>, env: Env): Promise<void> {
   const config = await getConfig(env.DB);
@@ -104,7 +110,8 @@ export async function consumeSends(batch: MessageBatch<SendJob>, env: Env): Prom
     batch.messages.map(async (msg, i) => {
       if (!paced[i]) return undefined; // waiting for its slot
       try {
-        return await env.CONTACT.getByName(msg.body.contactId).prepareSend(msg.body.messageId);
+        // The message records the gateway and sender of this attempt, so a lost answer is reconciled with them.
+        return await env.CONTACT.getByName(msg.body.contactId).prepareSend(msg.body.messageId, route(env, config, paced[i]!.sender).via);
       } catch (err) {
         console.error(`prepare ${msg.body.messageId} failed; retrying`, err);
         msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
@@ -126,25 +133,28 @@ export async function consumeSends(batch: MessageBatch<SendJob>, env: Env): Prom
       const prep = prepared[i];
       if (!prep) return;
       const sender = paced[i]!.sender;
-      const gateway = gatewayFor(env, config, sender?.gateway);
       try {
         if (prep.action === "drop") return msg.ack();
         if (prep.action === "later") return msg.retry({ delaySeconds: prep.delaySeconds });
         if (prep.action === "reconcile") {
-          // The last attempt's answer was lost: ask the gateway before anything is sent again.
+          // The last attempt's answer was lost: ask the gateway that attempt went through (not the one
+          // chosen now) before anything is sent again.
+          const via = prep.gateway ?? route(env, config, sender).via;
+          const gateway = gatewayFor(env, config, via.split(":")[0]);
           const found = await gateway.reconcile({ messageId, to: prep.to, body: prep.body, since: prep.since });
           const status = await contact.recordDispatch(
             messageId,
-            found ?? { ok: false, transient: true, gateway: gateway.name, errorMessage: "not found at the gateway; sending again" },
+            found ? { ...found, gateway: via } : { ok: false, transient: true, gateway: via, errorMessage: "not found at the gateway; sending again" },
           );
           return status === "queued" ? msg.retry({ delaySeconds: 1 }) : msg.ack();
         }
+        const { gateway, via } = route(env, config, sender);
         const result = await gateway.send({
           messageId, contactId: msg.body.contactId, to: prep.to, body: prep.body, expiresAt: prep.expiresAt,
           from: sender?.from, messagingServiceSid: sender?.messagingServiceSid,
         });
         // The sender chosen is stored on the message: "<gateway>:<sender id>".
-        const status = await contact.recordDispatch(messageId, sender ? { ...result, gateway: `${result.gateway}:${sender.id}` } : result);
+        const status = await contact.recordDispatch(messageId, { ...result, gateway: via });
         if (status === "queued") msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
         else msg.ack();
       } catch (err) {
@@ -155,7 +165,10 @@ export async function consumeSends(batch: MessageBatch<SendJob>, env: Env): Prom
   );
 }
 
-/** Queue handler for the send queue's dead letters: the message is marked failed on its contact. */
+/**
+ * Queue handler for the send queue's dead letters: a message that never reached the gateway is
+ * marked failed on its contact; one whose attempt may have reached it goes to reconciliation.
+ */
 export async function consumeDeadLetters(batch: MessageBatch<SendJob>, env: Env): Promise<void> {
   for (const msg of batch.messages) {
     await env.CONTACT.getByName(msg.body.contactId).recordDeadLetter(msg.body.messageId, `gave up after ${msg.attempts} attempts`);

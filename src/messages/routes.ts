@@ -10,7 +10,8 @@ import { badFields, problem } from "../http/problem";
 import { getConfig } from "../settings/config";
 import { sendRefusal } from "../templates/library";
 import { Job, Purpose } from "../settings/schema";
-import { iso } from "../clock";
+import { iso, now } from "../clock";
+import { claimKey, fingerprint, noteKeyContact } from "./idempotency";
 import { erasedError, isErased } from "../privacy/erased";
 
 /** Messages sub-app. */
@@ -30,17 +31,18 @@ const SendBody = z
   .refine((b) => Boolean(b.contact) !== Boolean(b.to), { message: "give exactly one of contact or to", path: ["contact"] })
   .openapi("SendMessage", { example: { to: "+14155550100", template: "order-confirmation", properties: { order_id: "1001" } } });
 
-async function fingerprint(value: unknown): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(value)));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+/** The 422 for a key already used with another request: names the header and what differs. */
+const keyConflict = () =>
+  problem(422, "Idempotency-Key reused", "this Idempotency-Key was used with a different request (within 24 hours)", {
+    errors: [{ field: "idempotency-key", message: "already used with a different request body; use a new key for a new message" }],
+  });
 
 messages.openapi(
   route("messages:send", {
     method: "post",
     path: "/messages",
     tags: ["Messages"],
-    summary: "Send one message through the gate (Idempotency-Key: the same key returns the first answer)",
+    summary: "Send one message through the gate (Idempotency-Key, global for 24 h: the same key and body return the first answer; another body under it is a 422)",
     request: {
       headers: z.object({ "idempotency-key": z.string().min(1).max(200).optional() }),
       body: { required: true, content: { "application/json": { schema: SendBody } } },
@@ -48,7 +50,7 @@ messages.openapi(
     responses: {
       202: { description: "Decided: queued for the gateway, deferred or skipped, with the reason" },
       409: { description: "The template is a draft" },
-      422: { description: "Idempotency-Key reused with a different request" },
+      422: { description: "Idempotency-Key already used with a different request in the last 24 hours" },
       ...PROBLEMS,
     },
   }),
@@ -58,21 +60,28 @@ messages.openapi(
     const config = await getConfig(c.env.DB);
     const refusal = sendRefusal(body.template, config.templates.get(body.template));
     if (refusal) return refusal;
+    const phone = body.to ? toE164(body.to) : undefined;
+    if (body.to && !phone) return badFields([{ field: "to", message: "not a valid phone number (use E.164, e.g. +14155550100)" }]);
+    if (phone && (await isErased(c.env, phone))) return badFields([erasedError("to")]);
+    // The same number written two ways is the same request.
+    const print = await fingerprint({ ...body, to: phone });
     let contactId: string | undefined;
-    if (body.to) {
-      const phone = toE164(body.to);
-      if (!phone) return badFields([{ field: "to", message: "not a valid phone number (use E.164, e.g. +14155550100)" }]);
-      if (await isErased(c.env, phone)) return badFields([erasedError("to")]);
-      contactId = await contactForPhone(c.env, phone, config.version);
-    } else {
-      contactId = await resolveRef(c.env, body.contact!);
+    if (body.contact) {
+      contactId = await resolveRef(c.env, body.contact);
       if (!contactId || !(await c.env.CONTACT.getByName(contactId).view())) return problem(404, "Contact not found", `no contact for ${body.contact}`);
     }
+    // Keys are global to the deployment: claimed (or found) before a number's contact is made.
+    const claim = key ? await claimKey(c.env.DB, `messages:${key}`, print, now()) : undefined;
+    if (claim && claim.fingerprint !== print) return keyConflict();
+    // A replay goes to the contact the first request went to, even if the number changed hands since.
+    contactId ??= claim?.contactId ?? (await contactForPhone(c.env, phone!, config.version));
+    if (claim && !claim.contactId) await noteKeyContact(c.env.DB, `messages:${key}`, claim, contactId);
     const r = await c.env.CONTACT.getByName(contactId).sendOne(
       contactId,
       {
-        idempotencyKey: key,
-        fingerprint: await fingerprint(body),
+        // One message per claim of the key (a key reused after its 24 h is a new claim).
+        idempotencyKey: claim ? `${key}@${claim.createdAt}` : undefined,
+        fingerprint: print,
         template: body.template,
         purpose: body.purpose,
         job: body.job,
@@ -81,7 +90,7 @@ messages.openapi(
       },
       config.version,
     );
-    if (r.conflict) return problem(422, "Idempotency-Key reused", "this Idempotency-Key was used with a different request");
+    if (r.conflict) return keyConflict();
     const d = r.decision;
     return c.json(
       {

@@ -75,20 +75,22 @@ privacy.openapi(
   async (c) => {
     const { id: ref } = c.req.valid("param");
     const id = await resolveRef(c.env, ref);
-    const gone = id ? await c.env.CONTACT.getByName(id).erase() : undefined;
-    if (!id || !gone) return notFound(ref);
+    // Order matters, and every step may run again: the contact stops texting first, then the erased
+    // numbers and the anonymised rows are written, then the aliases go, and the Durable Object last.
+    // A failure anywhere leaves the contact in place (suppressed), and a retry finishes the erasure.
+    const stub = id ? c.env.CONTACT.getByName(id) : undefined;
+    const held = await stub?.beginErasure();
+    if (!id || !stub || !held) return notFound(ref);
     const at = now();
-    // Numbers this contact still owned are erased (blocked for good); others it once held are only scrubbed.
-    const owned: string[] = [];
-    for (const p of gone.phones) {
-      const released = await c.env.ALIAS.getByName(`phone:${p}`).release(id);
-      if (released || p === gone.phone) owned.push(p);
-    }
+    // Numbers this contact still owns are erased (blocked for good); others it once held are only scrubbed.
+    const owners = await Promise.all(held.phones.map((p) => c.env.ALIAS.getByName(`phone:${p}`).lookup()));
+    const owned = held.phones.filter((p, i) => owners[i] === id || p === held.phone);
     const hashes = await Promise.all(owned.map((p) => suppressionHash(c.env.SUPPRESSION_KEY, p)));
     const db = c.env.DB;
-    const list = gone.phones.length ? gone.phones : [""];
+    const list = held.phones.length ? held.phones : [""];
     const marks = list.map(() => "?").join(", ");
     await db.batch([
+      ...hashes.map((h) => db.prepare("INSERT OR REPLACE INTO suppressions (hash, reason, source, created_at) VALUES (?, ?, ?, ?)").bind(h, ERASED, c.get("keyId"), at)),
       db.prepare("INSERT OR REPLACE INTO erasures (contact_id, at) VALUES (?, ?)").bind(id, at),
       db.prepare("DELETE FROM contacts WHERE id = ?").bind(id),
       db.prepare(`UPDATE messages SET "to" = NULL, body = NULL WHERE contact_id = ?`).bind(id),
@@ -97,9 +99,10 @@ privacy.openapi(
       db.prepare("DELETE FROM links WHERE contact_id = ?").bind(id),
       db.prepare("UPDATE clicks SET user_agent = NULL WHERE contact_id = ?").bind(id),
       db.prepare(`DELETE FROM sandbox_messages WHERE "to" IN (${marks})`).bind(...list),
-      ...hashes.map((h) => db.prepare("INSERT OR REPLACE INTO suppressions (hash, reason, source, created_at) VALUES (?, ?, ?, ?)").bind(h, ERASED, c.get("keyId"), at)),
-      auditStatement(c, { action: "contact.erase", target: `contact:${id}`, before: { numbers: gone.phones.length }, after: { erased: true, suppressionHashes: hashes } }),
+      auditStatement(c, { action: "contact.erase", target: `contact:${id}`, before: { numbers: held.phones.length }, after: { erased: true, suppressionHashes: hashes } }),
     ]);
+    for (const p of held.phones) await c.env.ALIAS.getByName(`phone:${p}`).release(id);
+    await stub.erase();
     return c.json({ contactId: id, erased: true, numbersErased: hashes.length }, 200);
   },
 );
