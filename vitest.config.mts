@@ -31,6 +31,7 @@ export default defineConfig(async () => {
             MODEL_SEED: process.env.MODEL_SEED ?? "",
             MODEL_RUNS: process.env.MODEL_RUNS ?? "",
             MODEL_STEPS: process.env.MODEL_STEPS ?? "",
+            MODEL_SHRINK: process.env.MODEL_SHRINK ?? "",
           },
           // Tests wait for queues; production batches for longer (wrangler.toml).
           queueConsumers: { "tidings-records": { maxBatchTimeout: 0 }, "tidings-send": { maxBatchTimeout: 0 }, "tidings-notify": { maxBatchTimeout: 0 }, "tidings-broadcast": { maxBatchTimeout: 0 } },

@@ -8,6 +8,13 @@ import { OPERATIONS, Run } from "./commands";
 import type { World } from "./world";
 import type { Violation } from "./invariants";
 
+/** A failing sequence after shrinking. */
+export interface Shrunk {
+  steps: string[];
+  error: string;
+  interrupted: boolean;
+}
+
 /** What a model run found. */
 export interface ModelResult {
   seed: number;
@@ -18,8 +25,10 @@ export interface ModelResult {
   kinds: Array<{ invariant: string; kind: string; runs: number }>;
   /** The first failing run: its steps and what broke. */
   first?: { run: number; steps: string[]; violations: Array<Violation & { step: number }> };
-  /** The same run after shrinking (absent when the replay did not fail again). */
-  shrunk?: { steps: string[]; error: string; interrupted: boolean };
+  /** The first failing run after shrinking (absent when the replay did not fail again). */
+  shrunk?: Shrunk;
+  /** With `shrinkEach`: for each kind of violation, the first run showing it, shrunk to that kind. */
+  shrunkEach?: Array<{ invariant: string; kind: string } & Partial<Shrunk>>;
   /** Steps run and gateway calls seen, over every run (how much the sequences did). */
   steps: number;
   calls: number;
@@ -34,16 +43,25 @@ export function kindOf(v: Violation): string {
     .replace(/\+\d{8,15}/g, "+…")
     .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, "…")
     .replace(/[A-Za-z]+\/[A-Za-z_]+(, [A-Za-z]+\/[A-Za-z_]+)*/g, "<zones>")
-    .replace(/\b[ua]-[0-9a-f]{8}-k\d\b/g, "<key>")
+    .replace(/\b[0-9a-f]{8}-k\d\b/g, "<key>")
     .replace(/\{.*\}/g, "{…}")
     .replace(/(user|anon):\d/g, "$1");
 }
 
 /** Run the model: `runs` sequences of at most `maxCommands` steps; shrink the first failure for at most `shrinkMs`. */
-export async function runModel(opts: { seed: number; runs: number; maxCommands?: number; shrinkMs?: number }): Promise<ModelResult> {
+export async function runModel(opts: {
+  seed: number;
+  runs: number;
+  maxCommands?: number;
+  shrinkMs?: number;
+  /** Shrink one run per kind of violation (each for at most 90 s), not only the first failing run. */
+  shrinkEach?: boolean;
+  /** Which violations are worth shrinking (default: all); the others are still counted and listed. */
+  worth?: (v: Violation) => boolean;
+}): Promise<ModelResult> {
   const started = Date.now();
   const commands = fc.commands(OPERATIONS, { maxCommands: opts.maxCommands ?? 20, size: "max" });
-  const sequence = async (strict: boolean, steps: Iterable<fc.AsyncCommand<Run, World>>) => {
+  const sequence = async (strict: false | ((v: Violation) => boolean), steps: Iterable<fc.AsyncCommand<Run, World>>) => {
     const run = new Run(strict);
     await run.start();
     try {
@@ -85,25 +103,36 @@ export async function runModel(opts: { seed: number; runs: number; maxCommands?:
     seed: opts.seed, runs: opts.runs, violations: failing.length,
     kinds: [...counts.values()].sort((a, b) => b.runs - a.runs || a.invariant.localeCompare(b.invariant)), steps, calls, ms: 0,
   };
-  const first = failing[0];
-  if (first) {
-    result.first = { run: first.index, steps: first.run.trace, violations: first.run.violations };
-    // Replay that run (same seed, its path) with checks that throw, so fast-check shrinks it.
+  // Replay a failing run (same seed, its path) with checks that throw, so fast-check shrinks it.
+  const shrink = async (index: number, fatal: (v: Violation) => boolean, ms: number): Promise<Shrunk | undefined> => {
     let shrunkTrace: string[] | undefined;
     const replay = await fc.check(
       fc.asyncProperty(commands, async (cmds) => {
         try {
-          await sequence(true, cmds);
+          await sequence(fatal, cmds);
         } catch (err) {
           shrunkTrace = lastTrace;
           throw err;
         }
       }),
-      { seed: opts.seed, numRuns: opts.runs, path: String(first.index), interruptAfterTimeLimit: opts.shrinkMs ?? 60_000, markInterruptAsFailure: false },
+      { seed: opts.seed, numRuns: opts.runs, path: String(index), interruptAfterTimeLimit: ms, markInterruptAsFailure: false },
     );
-    if (replay.failed && shrunkTrace) {
-      const error = replay.errorInstance instanceof Error ? replay.errorInstance.message : String(replay.errorInstance ?? "");
-      result.shrunk = { steps: shrunkTrace, error, interrupted: replay.interrupted };
+    if (!replay.failed || !shrunkTrace) return undefined;
+    const error = replay.errorInstance instanceof Error ? replay.errorInstance.message : String(replay.errorInstance ?? "");
+    return { steps: shrunkTrace, error, interrupted: replay.interrupted };
+  };
+  const worth = opts.worth ?? (() => true);
+  const first = failing.find((f) => f.run.violations.some(worth));
+  if (first) {
+    result.first = { run: first.index, steps: first.run.trace, violations: first.run.violations };
+    result.shrunk = await shrink(first.index, worth, opts.shrinkMs ?? 60_000);
+  }
+  if (opts.shrinkEach) {
+    result.shrunkEach = [];
+    for (const k of result.kinds) {
+      const same = (v: Violation) => v.invariant === k.invariant && kindOf(v) === k.kind;
+      const where = failing.find((f) => f.run.violations.some(same));
+      result.shrunkEach.push({ invariant: k.invariant, kind: k.kind, ...(where ? await shrink(where.index, same, Math.min(opts.shrinkMs ?? 60_000, 90_000)) : {}) });
     }
   }
   result.ms = Date.now() - started;
@@ -116,6 +145,11 @@ export function describe(r: ModelResult): string {
   if (r.kinds.length) {
     lines.push("broken invariants (runs showing each):");
     for (const k of r.kinds) lines.push(`  [${k.invariant}] ×${k.runs} ${k.kind}`);
+  }
+  for (const e of r.shrunkEach ?? []) {
+    lines.push(`[${e.invariant}] ${e.kind}`);
+    if (!e.steps) lines.push("  (its replay did not fail again)");
+    e.steps?.forEach((s, i) => lines.push(`  ${i + 1}. ${s}`));
   }
   if (r.shrunk) {
     lines.push(`shrunk sequence${r.shrunk.interrupted ? " (shrinking stopped at its time limit)" : ""}:`);
