@@ -37,8 +37,9 @@ export class Run implements RunContext {
   /** @param strict throw at the first violation it accepts (for shrinking) instead of collecting them. */
   constructor(readonly strict: false | ((v: Violation) => boolean)) {}
 
-  async start(): Promise<void> {
-    await this.world.start();
+  /** Start the run at a fixed instant (so a replay meets the same hours): the pinned test clock plus `offsetMin`. */
+  async start(offsetMin = 0): Promise<void> {
+    await this.world.start(offsetMin);
     for (const who of ["user:0", "user:1", "anon:0", "anon:1"]) this.ids.set(who, (await this.world.contactId(who))!);
   }
 
@@ -58,10 +59,10 @@ export class Run implements RunContext {
   report(found: Violation[], step: string): void {
     const seen = new Set(this.violations.map((v) => v.detail));
     const fresh = found.filter((v) => !seen.has(v.detail));
-    for (const v of fresh) this.violations.push({ ...v, step: this.trace.length });
+    for (const v of fresh) this.violations.push({ ...v, step: this.trace.length - 1 });
     const fatal = this.strict ? fresh.filter(this.strict) : [];
     if (fatal.length) {
-      throw new Error(`invariant broken after step ${this.trace.length} (${step}):\n${fatal.map((v) => `  [${v.invariant}] ${v.detail}`).join("\n")}`);
+      throw new Error(`invariant broken after step ${this.trace.length - 1} (${step}):\n${fatal.map((v) => `  [${v.invariant}] ${v.detail}`).join("\n")}`);
     }
   }
 

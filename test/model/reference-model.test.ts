@@ -72,7 +72,7 @@ describe("STOP", () => {
 });
 
 describe("numbers and people", () => {
-  it("a grant does not travel to the number's next owner; a merge keeps it with the person", () => {
+  it("a grant does not travel to the number's next owner, comes back with the number, and a merge keeps it with the person", () => {
     const r = new Reference();
     r.identify(undefined, "anon:0", N);
     r.consent("anon:0", { purpose: "marketing", action: "grant", at: T, ownAct: true, snapshot: false });
@@ -81,7 +81,9 @@ describe("numbers and people", () => {
     expect(r.verdict(N, "marketing", "normal")).toEqual({ ok: true });
     r.identify("user:1", undefined, N);
     expect(r.phone("user:0")).toBeNull();
-    expect(r.verdict(N, "marketing", "normal").ok).toBe(false);
+    expect(r.verdict(N, "marketing", "normal")).toEqual({ ok: false, why: "no_consent:marketing" });
+    r.identify("user:0", undefined, N);
+    expect(r.verdict(N, "marketing", "normal")).toEqual({ ok: true });
   });
 
   it("double opt-in waits for YES, and YES from a stopped number with nothing pending means START", () => {

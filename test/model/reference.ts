@@ -234,9 +234,16 @@ export class Reference {
     return gone;
   }
 
-  /** The state of `purpose` for `phone`: the history sorted by when each entry happened. */
+  /**
+   * The state of `purpose` for `phone` as its owner stands: the history sorted by when each entry
+   * happened. STOP, START and revocations are about the number; a grant counts only for the person
+   * who gave it (a previous owner's grant is not the owner's consent).
+   */
   state(phone: string, purpose: string): State {
-    const entries = [...(this.history.get(phone) ?? [])].sort((a, b) => a.at - b.at || a.seq - b.seq);
+    const owner = this.owner(phone);
+    const entries = [...(this.history.get(phone) ?? [])]
+      .filter((e) => e.kind !== "grant" || !owner || this.samePerson(e.person, owner))
+      .sort((a, b) => a.at - b.at || a.seq - b.seq);
     let st: State = { s: "none" };
     let beforeStop: State | undefined;
     for (const e of entries) {
@@ -286,10 +293,8 @@ export class Reference {
         return { ok: false, why: `pending_consent:${purpose}` };
       case "unknown":
         return { ok: "unknown", why: st.why };
-      case "granted": {
-        const owner = this.owner(phone);
-        return !owner || this.samePerson(owner, st.person) ? { ok: true } : { ok: false, why: `consent for ${purpose} was given by a previous owner of the number` };
-      }
+      case "granted":
+        return { ok: true };
       default:
         return IMPLIED.includes(purpose) ? { ok: true } : { ok: false, why: `no_consent:${purpose}` };
     }

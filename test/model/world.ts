@@ -7,7 +7,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 // Twilio's own library signs the replies, so the route is checked against the real scheme.
 import { getExpectedTwilioSignature } from "twilio/lib/webhooks/webhooks.js";
-import { advanceClock, now } from "../../src/clock";
+import { advanceClock, now, setClock } from "../../src/clock";
 import { contactIdFor, lookupAlias, toE164 } from "../../src/contacts/identity";
 import { gatewayFor } from "../../src/gateway/gateway";
 import { getConfig } from "../../src/settings/config";
@@ -16,6 +16,8 @@ import type { NumberKind } from "./reference";
 
 /** The public base URL Twilio signs replies against. */
 export const PUBLIC = "https://tidings.model.example";
+/** Where every run's clock starts (plus its own offset): the test suite's pinned instant, Tue 2026-11-24 18:00 UTC. */
+const RUN_START = Date.UTC(2026, 10, 24, 18, 0);
 /** The brand's number replies are sent to. */
 const BRAND_NUMBER = "+14155550100";
 /** Twilio's auth token in the test bindings (vitest.config.mts). */
@@ -300,8 +302,9 @@ export class World {
     }
   }
 
-  /** Start watching the gateway: calls made before now are not this run's. */
-  async start(): Promise<void> {
+  /** Set the clock to the run's start, and watch the gateway from here: calls made before are not this run's. */
+  async start(offsetMin: number): Promise<void> {
+    setClock(RUN_START + offsetMin * 60_000);
     const top = await env.DB.prepare("SELECT max(seq) AS s FROM model_gateway_calls").first<{ s: number | null }>();
     this.lastSeq = top?.s ?? 0;
   }
