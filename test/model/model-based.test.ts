@@ -12,7 +12,7 @@ const vars = env as unknown as { MODEL_SEED?: string; MODEL_RUNS?: string; MODEL
 /** Set by scripts/test-model.mjs: every violation fails, known or not. */
 const scripted = Boolean(vars.MODEL_SEED);
 const seed = scripted ? Number(vars.MODEL_SEED) : 20;
-const runs = Number(vars.MODEL_RUNS || 4);
+const runs = Number(vars.MODEL_RUNS || 12);
 const maxCommands = Number(vars.MODEL_STEPS || 20);
 
 beforeAll(async () => {
