@@ -32,6 +32,11 @@ export default defineConfig(async () => {
             SMSAPI_MOCK: smsapiMock,
             SMSAPI_TOKEN: "test_smsapi_token",
             SMSAPI_CALLBACK_SECRET: "test_smsapi_callback_secret",
+            // The model-based test's seed, runs and steps (scripts/test-model.mjs); empty: its fixed CI seed.
+            MODEL_SEED: process.env.MODEL_SEED ?? "",
+            MODEL_RUNS: process.env.MODEL_RUNS ?? "",
+            MODEL_STEPS: process.env.MODEL_STEPS ?? "",
+            MODEL_SHRINK: process.env.MODEL_SHRINK ?? "",
           },
           // Tests wait for queues; production batches for longer (wrangler.toml).
           queueConsumers: { "tidings-records": { maxBatchTimeout: 0 }, "tidings-send": { maxBatchTimeout: 0 }, "tidings-notify": { maxBatchTimeout: 0 }, "tidings-broadcast": { maxBatchTimeout: 0 } },

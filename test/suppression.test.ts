@@ -33,6 +33,18 @@ describe("suppression list", () => {
     expect(d.reason).toBe("suppressed");
   });
 
+  it("applies to the contact a one-off send to a new, suppressed number creates", async () => {
+    // Found by the model-based test: the alias was created before the claim, so the claim looked old
+    // and the list was never read; the one-off went to the gateway.
+    await api("PUT", "/v1/templates/otp", { body: "Code 1234", job: "transactional", purpose: "transactional" });
+    const to = phone();
+    await api("POST", "/v1/suppressions", { phone: to });
+    const r = await api("POST", "/v1/messages", { to, template: "otp" });
+    expect(r.status).toBe(202);
+    expect(r.body.decision).toEqual({ outcome: "skipped", reason: "suppressed" });
+    expect((await api("GET", `/v1/contacts/phone:${encodeURIComponent(to)}`)).body.suppressed).toBe(true);
+  });
+
   it("refuses an invalid number", async () => {
     const r = await api("POST", "/v1/suppressions", { phone: "12" });
     expect([r.status, r.body.errors[0].field]).toEqual([400, "phone"]);

@@ -108,7 +108,9 @@ export async function contactForPhone(env: Env, phone: string, configVersion?: n
   const existing = await lookupAlias(env, `phone:${phone}`);
   if (existing) return existing;
   const contactId = await aliasOrCreate(env, `phone:${phone}`);
-  const phoneSuppressed = (await claimPhone(env, contactId, phone)) ? await isSuppressed(env, phone) : undefined;
+  // The alias was just created for this contact, so it is new to the number: read the list (a claim
+  // here would find itself and look old, and the list would never be read).
+  const phoneSuppressed = await isSuppressed(env, phone);
   await env.CONTACT.getByName(contactId).ingest(contactId, { type: "identify", messageId: `phone:${phone}`, properties: {}, traits: {}, phone, phoneSuppressed }, configVersion);
   return contactId;
 }
