@@ -80,6 +80,10 @@ describe("personal data", () => {
     expect(decisions.results.length).toBeGreaterThan(0);
     expect((await api("GET", `/v1/suppressions/${encodeURIComponent(c.to)}`)).body).toMatchObject({ suppressed: true, reason: "erased" });
     expect((await api("GET", `/v1/audit?target=contact:${c.id}&action=contact.erase`)).body.entries).toHaveLength(1);
+    // Unsuppressing cannot undo an erasure.
+    const unsuppress = await api("DELETE", `/v1/suppressions/${encodeURIComponent(c.to)}`);
+    expect([unsuppress.status, unsuppress.type, unsuppress.body.errors?.[0]?.field]).toEqual([409, "application/problem+json", "phone"]);
+    expect((await api("GET", `/v1/suppressions/${encodeURIComponent(c.to)}`)).body).toMatchObject({ suppressed: true, reason: "erased" });
 
     // The number is never stored again.
     const again = await api("POST", "/v1/identify", { userId: unique("u"), traits: { phone: c.to } });

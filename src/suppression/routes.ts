@@ -4,7 +4,7 @@ import { auditStatement } from "../audit/audit";
 import { now } from "../clock";
 import { lookupAlias, toE164 } from "../contacts/identity";
 import { PROBLEMS, newApp, route } from "../http/app";
-import { badFields } from "../http/problem";
+import { badFields, problem } from "../http/problem";
 import { suppressionHash } from "./hash";
 
 /** Suppressions sub-app. */
@@ -56,8 +56,11 @@ suppressions.openapi(
     const phone = toE164(c.req.valid("param").phone);
     if (!phone) return badPhone();
     const hash = await suppressionHash(c.env.SUPPRESSION_KEY, phone);
+    // Erasure is permanent: its row is what keeps the number from being imported or texted again.
+    const erased = await c.env.DB.prepare("SELECT 1 FROM suppressions WHERE hash = ? AND reason = 'erased'").bind(hash).first();
+    if (erased) return problem(409, "Number erased", "the number was erased under a personal-data request; erasure cannot be undone", { errors: [{ field: "phone", message: "erased" }] });
     const [r] = await c.env.DB.batch([
-      c.env.DB.prepare("DELETE FROM suppressions WHERE hash = ?").bind(hash),
+      c.env.DB.prepare("DELETE FROM suppressions WHERE hash = ? AND reason <> 'erased'").bind(hash),
       auditStatement(c, { action: "suppression.remove", target: `suppression:${hash}`, before: { suppressed: true }, after: { suppressed: false } }),
     ]);
     await notifyOwner(c.env, phone, false);
