@@ -76,6 +76,24 @@ describe("a merge (anonymous into known)", () => {
     expect((await view(anonId)).consent).toEqual({});
   });
 
+  it("sends a provider opt-out (21610) for a message of the merged contact to the survivor that has the number", async () => {
+    const anon = unique("a");
+    const user = unique("u");
+    const to = phone();
+    const anonId = (await api("POST", "/v1/identify", { anonymousId: anon, traits: { phone: to } })).body.contactId;
+    await api("POST", "/v1/track", { anonymousId: anon, event: "Subscribed", properties: { purpose: "marketing", source: "form", text: "Text me" } });
+    const m = (await send(`anon:${anon}`, "offer")).body.messageId;
+    await settleSends(anonId);
+    // The attempt was in flight during the merge; Twilio's answer comes back to the merged contact.
+    await runInDurableObject(env.CONTACT.getByName(anonId), (_i: ContactDO, state) => {
+      state.storage.sql.exec("UPDATE messages SET status = 'dispatching', updated_at = ? WHERE id = ?", now(), m);
+    });
+    await api("POST", "/v1/identify", { userId: user, anonymousId: anon, traits: {} });
+    await env.CONTACT.getByName(anonId).recordDispatch(m, { ok: false, transient: false, gateway: "twilio", errorCode: "21610", errorMessage: "Attempt to send to unsubscribed recipient", effect: "stopped" });
+    expect((await view(`user:${user}`)).consent).toMatchObject({ marketing: "stopped", transactional: "stopped" });
+    expect((await send(`user:${user}`, "offer")).body.decision).toEqual({ outcome: "skipped", reason: "stopped" });
+  });
+
   it("carries the number's suppression to the survivor that takes the number", async () => {
     const anon = unique("a");
     const user = unique("u");
