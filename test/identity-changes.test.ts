@@ -200,6 +200,10 @@ describe("a number change", () => {
     expect((await view(`user:${user}`)).consent).toMatchObject({ marketing: "granted" });
     expect((await send(`user:${user}`, "offer")).body.decision.outcome).toBe("sent");
     expect((await view(`phone:${before}`)).consent).toMatchObject({ transactional: "stopped" });
+    // A reply that was routed before the change and reaches the contact itself is passed on too.
+    const late = await env.CONTACT.getByName(id).receive(id, { provider: "twilio", providerId: unique("SM"), from: before, to: "+14155550100", body: "STOP" });
+    expect(late.kind).toBe("stop");
+    expect((await view(`user:${user}`)).consent).toEqual({ marketing: "granted" });
   });
 
   it("keeps the old number's STOP for the next contact that claims it", async () => {
