@@ -4,6 +4,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { advanceClock } from "../src/clock";
 import { resolveRef } from "../src/contacts/identity";
+import { twilioSignature } from "../src/gateway/twilio-signature";
 import { flows, settings, templates } from "../scripts/seed-data.mjs";
 
 /** The owner key from .dev.vars.example. */
@@ -133,3 +134,37 @@ export async function seedCartRecovery(): Promise<void> {
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
 export const DAY = 24 * HOUR;
+
+/** The public base URL Twilio signs webhooks with, for tests that post signed replies (set it in settings.gateway). */
+export const PUBLIC_BASE = "https://tidings.example";
+
+/** A reply from `from`, posted to the inbound webhook and signed as Twilio signs it; returns the TwiML answer. */
+export async function twilioReply(from: string, body: string, sid = `SM${crypto.randomUUID().replace(/-/g, "")}`) {
+  const params = { MessageSid: sid, From: from, To: "+14155550100", Body: body, AccountSid: "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+  const signature = await twilioSignature("test_twilio_auth_token", `${PUBLIC_BASE}/webhooks/twilio/inbound`, params);
+  const res = await exports.default.fetch("http://internal.test/webhooks/twilio/inbound", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
+    body: new URLSearchParams(params),
+  });
+  return { status: res.status, text: await res.text(), sid };
+}
+
+/** Import NDJSON rows through `POST /v1/contacts/import` and wait until the import queue has applied them. */
+export async function importRows(rows: object[]): Promise<{ applied: number; unchanged: number }> {
+  const res = await exports.default.fetch("http://tidings.test/v1/contacts/import", {
+    method: "POST",
+    headers: { authorization: `Bearer ${OWNER}`, "content-type": "application/x-ndjson" },
+    body: rows.map((r) => JSON.stringify(r)).join("\n"),
+  });
+  const { importId } = (await res.json()) as { importId: string };
+  let last: any;
+  await vi.waitFor(
+    async () => {
+      last = (await api("GET", `/v1/imports/${importId}`)).body;
+      if (last.status !== "done") throw new Error(`import ${last.status}`);
+    },
+    { timeout: 30_000, interval: 50 },
+  );
+  return last;
+}

@@ -23,8 +23,8 @@ export interface ConsentEntry {
   /** Recorded order (breaks ties in time). */
   seq: number;
   purpose: string;
-  /** What the entry did (`restore`: START undoing a STOP). */
-  action: "grant" | "confirm" | "revoke" | "restore";
+  /** What the entry did (`restore`: START undoing a STOP; `lapse`: a grant ending because the contact no longer has the number). */
+  action: "grant" | "confirm" | "revoke" | "restore" | "lapse";
   /** What it asked for: `granted` or `pending` (double opt-in) for a grant, `revoked`, and for a restore the state it went back to (`restored`: no explicit consent). */
   state: "granted" | "pending" | "revoked" | "restored";
   source: string;
@@ -43,7 +43,7 @@ export type ConsentState = "granted" | "pending" | "revoked" | "stopped" | "impl
 /** What one entry did, read in time order: applied, or kept without effect and why. */
 export interface EntryEffect {
   applied: boolean;
-  /** Why not: `<stopped|revoked>:<import|shopify|provider|no_proof>`, `not_pending`, `not_stopped`. */
+  /** Why not: `<stopped|revoked>:<import|shopify|provider|no_proof>`, `not_pending`, `not_stopped`, `not_granted`. */
   reason?: string;
 }
 
@@ -101,6 +101,12 @@ export function readConsent(entries: readonly ConsentEntry[], purpose: string, p
         [held, basis, startedAt] = [before, before ? e : undefined, e.at];
         note(e, { applied: true });
       } else note(e, e.at === startedAt ? { applied: true } : { applied: false, reason: "not_stopped" });
+    } else if (e.action === "lapse") {
+      // A grant lapses with the number; a revocation never does (nothing here can undo a STOP).
+      if (held === "granted" || held === "pending") {
+        [held, basis] = [undefined, undefined];
+        note(e, { applied: true });
+      } else note(e, { applied: false, reason: "not_granted" });
     } else if (e.action === "confirm") {
       if (held !== "pending") note(e, { applied: false, reason: "not_pending" });
       else {

@@ -9,13 +9,17 @@ import type { ImportRecord } from "./import";
 import { dormantElapsed } from "../stages/rules";
 import { type TaskRow, moveTask, slaElapsed } from "../tasks/tasks";
 import { type InboundSms, type ReceiveResult, receive } from "../conversation/inbound";
-import { absenceElapsed, activeRuns, maxSeq, onEvent, refreshAbsenceTimers, retimeTraitWaits, wake } from "../flows/runner";
+import { absenceElapsed, maxSeq, onEvent, refreshAbsenceTimers, retimeTraitWaits, wake } from "../flows/runner";
 import { composeMessage } from "../templates/compose";
 import { DELIVERY_PREVIEW_MS } from "../links/bots";
 import { rewriteLinks } from "../links/rewrite";
 import { parseDuration } from "../duration";
 import { type CompiledFlow, type Config, getConfig, getFlowVersion, getTemplateVersion } from "../settings/config";
 import { stagesOf } from "../settings/schema";
+import { claimPhone, contactForPhone, leaveNumber, lookupAlias } from "./identity";
+import { isErased } from "../privacy/erased";
+import { type HandOver, absorb, handOver } from "./merge";
+import { type NumberClaim, type NumberHistory, NO_HISTORY, loseNumber, noteLost, numberHistory, takeNumber } from "./numbers";
 import { type ConsentChange, type ConsentOutcome, changeConsent, stopAll } from "../consent/actions";
 import { type ConsentRow, type ConsentState, SOURCE, consentHistory, consentSummary, ledgerEffects } from "../consent/ledger";
 import { consentMessage as consentText } from "../consent/settings";
@@ -24,7 +28,7 @@ import { segmentInfo } from "../templates/segments";
 import { isValidTimeZone } from "../time/zoned";
 import { type Session, cancelMessage, consentMessageKind, createMessage, gateMessage, setStage } from "./session";
 import { type BroadcastEntry, type EntryResult, enterBroadcast } from "../broadcasts/entry";
-import { type ContactRow, ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
+import { ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
 import type { Decision } from "../gate/decision";
 
 /** A short link the consumer stores before the message reaches the gateway. */
@@ -69,14 +73,10 @@ export interface OneOff {
   properties: Record<string, unknown>;
 }
 
-/** Everything a merged contact hands to the contact it merged into. */
-interface HandOver {
-  contact: ContactRow;
-  events: EventRow[];
-  consent: ConsentRow[];
-  flags: Array<{ name: string; source: string; at: number }>;
-  runs: RunRow[];
-  timers: TimerRow[];
+/** How a call about a number reached this contact: the contact that passed it on, and how many times it was passed. */
+export interface Hop {
+  via?: string;
+  n?: number;
 }
 
 /** One contact's lifecycle state: profile, stage, events, flow runs, messages, decisions and timers. */
@@ -96,9 +96,13 @@ export class ContactDO extends DurableObject<Env> {
 
   /** Record an identify or track call (deduped on messageId) and run what it triggers. */
   async ingest(contactId: string, call: IngestCall, configVersion?: number): Promise<{ contactId: string; duplicate: boolean }> {
-    const merged = this.store.contact()?.merged_into;
-    if (merged) return this.env.CONTACT.getByName(merged).ingest(merged, call, configVersion);
+    const c = this.store.contact();
+    if (c?.merged_into) return this.env.CONTACT.getByName(c.merged_into).ingest(c.merged_into, call, configVersion);
     const config = await getConfig(this.env.DB, configVersion);
+    // A new number is claimed at its alias first, and only by a call not seen before: a redelivered identify claims nothing.
+    const claim = call.type === "identify" && call.phone && call.phone !== c?.phone && !this.store.first("SELECT 1 FROM events WHERE message_id = ?", call.messageId)
+      ? await claimPhone(this.env, contactId, call.phone)
+      : undefined;
     const duplicate = await this.work(config, contactId, (s) => {
       const at = Math.min(call.at ?? now(), now());
       if (s.store.first("SELECT 1 FROM events WHERE message_id = ?", call.messageId)) return true;
@@ -106,7 +110,7 @@ export class ContactDO extends DurableObject<Env> {
         "INSERT INTO events (message_id, type, name, properties, at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
         call.messageId, call.type, call.event ?? null, JSON.stringify(call.properties), at, now(),
       );
-      if (call.type === "identify") identify(s, call);
+      if (call.type === "identify") identify(s, call, claim);
       else if (call.event) {
         noteTimeZone(s, call);
         applyFlagEvents(s, call.event);
@@ -116,11 +120,14 @@ export class ContactDO extends DurableObject<Env> {
       s.store.run("DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?", EVENT_LOG_LIMIT);
       return false;
     });
+    await this.leaveNumbers([c?.phone, claim?.phone]);
     return { contactId, duplicate };
   }
 
   /** Send one message now (a code, a confirmation). The same idempotency key returns the first answer. */
   async sendOne(contactId: string, req: OneOff, configVersion?: number): Promise<{ conflict: boolean; message: MessageRow; decision?: Decision; replayed: boolean }> {
+    const into = this.store.contact()?.merged_into;
+    if (into) return this.env.CONTACT.getByName(into).sendOne(into, req, configVersion);
     const config = await getConfig(this.env.DB, configVersion);
     return this.work(config, contactId, (s) => {
       const idemKey = req.idempotencyKey ? `api:${req.idempotencyKey}` : `api:${crypto.randomUUID()}`;
@@ -192,7 +199,8 @@ export class ContactDO extends DurableObject<Env> {
   async recordDispatch(messageId: string, result: DispatchResult): Promise<string> {
     const config = await getConfig(this.env.DB);
     const contact = this.store.contact()!;
-    return this.work(config, contact.id, (s) => {
+    let stoppedElsewhere: string | undefined;
+    const status = await this.work(config, contact.id, (s) => {
       const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
       if (!m || (m.status !== "dispatching" && m.status !== "dispatch_unknown")) return m?.status ?? "unknown";
       // The attempt is settled: its start is no longer needed (the next attempt records its own).
@@ -205,8 +213,9 @@ export class ContactDO extends DurableObject<Env> {
       if (!result.ok) {
         s.store.touchMessage(messageId, { status: "failed", gateway: result.gateway, error_code: result.errorCode, error_message: result.errorMessage });
         noteDelivery(s, m, "failed");
-        // The provider's word about the person or the number outlives this message; an opt-out is about the number it went to.
-        if (result.effect === "stopped") stopAll(s, `provider:${result.errorCode}`, `${result.gateway}:${messageId}`, m.to ?? s.contact.phone);
+        // The provider's word about the number outlives this message; an opt-out is about the number it went to, and reaches whoever has it now.
+        if (result.effect === "stopped" && m.to && (m.to !== s.contact.phone || s.contact.merged_into)) stoppedElsewhere = m.to;
+        else if (result.effect === "stopped") stopAll(s, `provider:${result.errorCode}`, `${result.gateway}:${messageId}`, m.to ?? s.contact.phone);
         if (result.effect === "undeliverable" && m.to) {
           s.store.run("UPDATE contact SET undeliverable = ?", m.to);
           s.contact = s.store.contact()!;
@@ -222,6 +231,19 @@ export class ContactDO extends DurableObject<Env> {
       if (result.status !== "sent") noteDelivery(s, m, result.status);
       return result.status;
     });
+    if (stoppedElsewhere && !result.ok) await this.numberStopped(stoppedElsewhere, `provider:${result.errorCode}`, `${result.gateway}:${messageId}`);
+    return status;
+  }
+
+  /** The provider said the person at `phone` opted out (21610): a STOP for that number, at whichever contact has it. */
+  async numberStopped(phone: string, source: string, ref: string, hop: Hop = {}): Promise<void> {
+    // An erased number is suppressed for good and never stored again: no contact is made for it.
+    if (this.store.contact()?.phone !== phone && (await isErased(this.env, phone))) return;
+    const there = await this.elsewhere(phone, hop, true);
+    if (there) return this.env.CONTACT.getByName(there).numberStopped(phone, source, ref, this.passOn(hop));
+    const c = this.store.contact();
+    if (!c) return;
+    await this.work(await getConfig(this.env.DB), c.id, (s) => stopAll(s, source, ref));
   }
 
   /**
@@ -272,20 +294,33 @@ export class ContactDO extends DurableObject<Env> {
     });
   }
 
-  /** This contact no longer owns `phone` (another contact claimed it). */
-  async releasePhone(phone: string): Promise<void> {
+  /**
+   * Another contact claimed `phone` (at alias version `version`): this contact no longer has it,
+   * and a claim of its own that is older cannot take it back. A merged contact keeps its row as it
+   * was (it is history, and a merge run again reads it).
+   */
+  async releasePhone(phone: string, version: number): Promise<void> {
     const c = this.store.contact();
-    if (!c || c.phone !== phone) return;
+    if (!c || c.merged_into || c.phone !== phone) {
+      this.ctx.storage.transactionSync(() => noteLost(this.store, phone, version));
+      return;
+    }
     const config = await getConfig(this.env.DB);
-    await this.work(config, c.id, (s) => {
-      s.store.run("UPDATE contact SET phone = NULL");
-      s.contact = { ...s.contact, phone: null };
-      s.store.touchContact();
-    });
+    await this.work(config, c.id, (s) => loseNumber(s, phone, version));
+  }
+
+  /** What this contact recorded about `phone` that stays with the number (for the contact that claims it next). */
+  async numberHistory(phone: string): Promise<NumberHistory> {
+    const c = this.store.contact();
+    if (!c) return NO_HISTORY;
+    const config = await getConfig(this.env.DB);
+    return numberHistory({ store: this.store, config, flows: new Map(), contact: c }, phone);
   }
 
   /** Set the stage through the API. */
   async putStage(contactId: string, stage: string, reason: string): Promise<boolean> {
+    const into = this.store.contact()?.merged_into;
+    if (into) return this.env.CONTACT.getByName(into).putStage(into, stage, reason);
     const config = await getConfig(this.env.DB);
     return this.work(config, contactId, (s) => {
       const moved = setStage(s, stage, reason);
@@ -294,7 +329,10 @@ export class ContactDO extends DurableObject<Env> {
     });
   }
 
-  /** Merge the contact `fromId` into this one: events, traits, phone and active runs (idempotent). */
+  /**
+   * Merge the contact `fromId` into this one: events, consent, flags, traits, stage, active runs,
+   * messages not yet at the gateway, and its number when this contact has none (idempotent).
+   */
   async absorb(contactId: string, fromId: string): Promise<void> {
     if (fromId === contactId || this.store.first("SELECT 1 FROM seen WHERE key = ?", `absorbed:${fromId}`)) return;
     const dump = await this.env.CONTACT.getByName(fromId).handOver(fromId, contactId);
@@ -304,86 +342,44 @@ export class ContactDO extends DurableObject<Env> {
       const f = await getFlowVersion(this.env.DB, config, r.flow_key, r.version);
       if (f) this.preloaded.set(`${r.flow_key}@${r.version}`, f);
     }
-    await this.work(config, contactId, (s) => {
-      const base = maxSeq(s);
-      for (const e of dump.events) {
-        s.store.run(
-          "INSERT OR IGNORE INTO events (message_id, type, name, properties, at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-          e.message_id, e.type, e.name, e.properties, e.at, e.received_at,
-        );
-      }
-      // Consent travels with its provenance, still tied to the number it was given for.
-      for (const r of dump.consent) {
-        s.store.run(
-          "INSERT OR IGNORE INTO consent (id, purpose, action, state, source, phone, text, proof, stop, at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          r.id, r.purpose, r.action, r.state, r.source, r.phone, r.text, r.proof, r.stop, r.at, r.recorded_at,
-        );
-      }
-      for (const f of dump.flags) s.store.run("INSERT OR IGNORE INTO flags (name, source, at) VALUES (?, ?, ?)", f.name, f.source, f.at);
-      // The known contact's traits win; the anonymous one fills gaps.
-      const traits = { ...JSON.parse(dump.contact.traits), ...JSON.parse(s.contact.traits) };
-      const order = stagesOf(s.config.settings);
-      const later = order.indexOf(dump.contact.stage ?? "") > order.indexOf(s.contact.stage ?? "");
-      s.store.run("UPDATE contact SET traits = ?, phone = coalesce(phone, ?), timezone = coalesce(timezone, ?)", JSON.stringify(traits), dump.contact.phone, dump.contact.timezone);
-      s.contact = s.store.contact()!;
-      if (later && dump.contact.stage) setStage(s, dump.contact.stage, `merge:${fromId}`);
-      for (const r of dump.runs) {
-        if (s.store.first("SELECT 1 FROM runs WHERE flow_key = ? AND status = 'active'", r.flow_key)) continue;
-        // Once-only flows (broadcasts) the known contact already ran are not run twice.
-        if (s.config.flows.get(r.flow_key)?.reentry === "never" && s.store.first("SELECT 1 FROM runs WHERE flow_key = ?", r.flow_key)) continue;
-        s.store.run(
-          "INSERT OR IGNORE INTO runs (id, flow_key, version, status, pc, started_at, started_seq, trigger, holdout) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?)",
-          r.id, r.flow_key, r.version, r.pc, r.started_at, base, r.trigger, r.holdout ?? 0,
-        );
-        for (const t of dump.timers.filter((t) => t.ref === r.id)) s.store.setTimer(t.id, t.due_at, t.kind, t.ref);
-      }
-      s.store.run("INSERT OR IGNORE INTO seen (key, at) VALUES (?, ?)", `absorbed:${fromId}`, now());
-      s.store.touchContact();
-      refreshAbsenceTimers(s);
-    });
+    // This contact takes the merged contact's number when it has none; otherwise that number is left unowned.
+    const mine = this.store.contact()?.phone;
+    const theirs = dump.contact.phone;
+    const claim = theirs && !mine ? await claimPhone(this.env, contactId, theirs) : undefined;
+    if (theirs && mine && theirs !== mine) await leaveNumber(this.env, theirs, fromId);
+    await this.work(config, contactId, (s) => absorb(s, dump, fromId, claim));
+    await this.leaveNumbers([claim?.phone]);
   }
 
-  /** Hand this contact over to `intoId`: it forwards from now on and gives its events and active runs. */
+  /** Hand this contact over to `intoId`: it forwards from now on and gives what belongs to the person. */
   async handOver(fromId: string, intoId: string): Promise<HandOver | undefined> {
     const c = this.store.contact();
     if (c?.merged_into && c.merged_into !== intoId) return undefined;
     const config = await getConfig(this.env.DB);
     // Even a contact with no history yet forwards from now on, so later anonymous calls reach the known one.
-    return this.work(config, fromId, (s) => {
-      if (!s.contact.merged_into) {
-        s.store.run("UPDATE contact SET merged_into = ?", intoId);
-        s.contact = s.store.contact()!;
-        for (const r of activeRuns(s)) {
-          s.store.run("UPDATE runs SET status = 'merged', ended_at = ? WHERE id = ?", now(), r.id);
-          s.store.touchRun(r.id, "merged");
-        }
-        s.store.touchContact();
-      }
-      return {
-        contact: s.contact,
-        events: s.store.all<EventRow>("SELECT * FROM events ORDER BY seq"),
-        consent: s.store.all<ConsentRow>("SELECT * FROM consent ORDER BY seq"),
-        flags: s.store.all<{ name: string; source: string; at: number }>("SELECT * FROM flags"),
-        runs: s.store.all<RunRow>("SELECT * FROM runs WHERE status = 'merged'"),
-        timers: s.store.all<TimerRow>("SELECT * FROM timers WHERE kind = 'run'"),
-      };
-    });
+    return this.work(config, fromId, (s) => handOver(s, intoId));
   }
 
   /** Grant, confirm or revoke consent (API, import); returns the purpose's state afterwards and whether the change took effect. */
   async consent(contactId: string, change: ConsentChange): Promise<ConsentOutcome> {
+    const into = this.store.contact()?.merged_into;
+    if (into) return this.env.CONTACT.getByName(into).consent(into, change);
     const config = await getConfig(this.env.DB);
     return this.work(config, contactId, (s) => changeConsent(s, change));
   }
 
   /** Set or clear a flag through the API. */
   async flag(contactId: string, name: string, on: boolean, source: string): Promise<boolean> {
+    const into = this.store.contact()?.merged_into;
+    if (into) return this.env.CONTACT.getByName(into).flag(into, name, on, source);
     const config = await getConfig(this.env.DB);
     return this.work(config, contactId, (s) => setFlag(s, name, on, source));
   }
 
-  /** The contact's number was added to or removed from the suppression list. */
-  async suppress(phone: string, on: boolean): Promise<void> {
+  /** The contact's number was added to or removed from the suppression list (passed on to the number's owner). */
+  async suppress(phone: string, on: boolean, hop: Hop = {}): Promise<void> {
+    const there = await this.elsewhere(phone, hop, false);
+    if (there) return this.env.CONTACT.getByName(there).suppress(phone, on, this.passOn(hop));
     const c = this.store.contact();
     if (!c || c.phone !== phone || (c.suppressed === 1) === on) return;
     const config = await getConfig(this.env.DB);
@@ -396,16 +392,22 @@ export class ContactDO extends DurableObject<Env> {
 
   /** Apply import rows in order; returns how many were new (a row imported before changes nothing). */
   async importRows(contactId: string, rows: ImportRecord[], configVersion?: number): Promise<number> {
-    const merged = this.store.contact()?.merged_into;
-    if (merged) return this.env.CONTACT.getByName(merged).importRows(merged, rows, configVersion);
+    const c = this.store.contact();
+    if (c?.merged_into) return this.env.CONTACT.getByName(c.merged_into).importRows(c.merged_into, rows, configVersion);
     const config = await getConfig(this.env.DB, configVersion);
-    return this.work(config, contactId, (s) => {
+    // Numbers of rows not imported before are claimed first (a re-imported row claims nothing).
+    const claims = new Map<string, NumberClaim>();
+    for (const row of rows) {
+      if (!row.phone || row.phone === c?.phone || claims.has(row.phone) || this.store.first("SELECT 1 FROM seen WHERE key = ?", `import:${row.hash}`)) continue;
+      claims.set(row.phone, await claimPhone(this.env, contactId, row.phone));
+    }
+    const applied = await this.work(config, contactId, (s) => {
       let applied = 0;
       for (const row of rows) {
         // Import rows are remembered in `seen`, not the bounded event log, so no re-import repeats one.
         const messageId = `import:${row.hash}`;
         if (s.store.run("INSERT OR IGNORE INTO seen (key, at) VALUES (?, ?)", messageId, now()) === 0) continue;
-        identify(s, { type: "identify", messageId, properties: {}, traits: row.traits, phone: row.phone, phoneSuppressed: row.phoneSuppressed });
+        identify(s, { type: "identify", messageId, properties: {}, traits: row.traits, phone: row.phone }, row.phone ? claims.get(row.phone) : undefined);
         if (row.stage) setStage(s, row.stage, "import");
         for (const g of row.consent) {
           changeConsent(s, { ...g, action: "grant", silent: true, dedupeKey: `import:${g.purpose}:${g.source}:${g.at}:${s.contact.phone}:${g.text ?? ""}` });
@@ -414,6 +416,8 @@ export class ContactDO extends DurableObject<Env> {
       }
       return applied;
     });
+    await this.leaveNumbers([c?.phone, ...claims.keys()]);
+    return applied;
   }
 
   /**
@@ -498,8 +502,13 @@ export class ContactDO extends DurableObject<Env> {
     return this.work(config, c.id, (s) => cancelMessage(s, messageId, detail));
   }
 
-  /** A reply from this contact: keywords, `SMS Received` for flows, and the text to answer with. */
-  async receive(contactId: string, sms: InboundSms): Promise<ReceiveResult> {
+  /**
+   * A reply from this contact: keywords, `SMS Received` for flows, and the text to answer with. A
+   * reply from a number this contact does not have (any more) goes to the number's owner.
+   */
+  async receive(contactId: string, sms: InboundSms, hop: Hop = {}): Promise<ReceiveResult> {
+    const there = await this.elsewhere(sms.from, hop, true);
+    if (there) return this.env.CONTACT.getByName(there).receive(there, sms, this.passOn(hop));
     const config = await getConfig(this.env.DB);
     return this.work(config, contactId, (s) => receive(s, sms));
   }
@@ -621,6 +630,34 @@ export class ContactDO extends DurableObject<Env> {
   }
 
 
+  /**
+   * Where a call about `phone` belongs when this contact cannot take it: the contact it merged
+   * into, or the number's owner (with `create`, a new contact when nobody has the number, as for an
+   * unknown number texting in). Undefined: here.
+   */
+  private async elsewhere(phone: string, hop: Hop, create: boolean): Promise<string | undefined> {
+    const c = this.store.contact();
+    if (!c || (hop.n ?? 0) >= 3) return undefined;
+    if (c.merged_into) return c.merged_into;
+    if (c.phone === phone) return undefined;
+    // An alias still naming this contact (or the merged contact that passed the call on) is out of date.
+    for (const id of new Set([c.id, hop.via])) if (id) await leaveNumber(this.env, phone, id);
+    const owner = create ? await contactForPhone(this.env, phone) : await lookupAlias(this.env, `phone:${phone}`);
+    return owner && owner !== c.id ? owner : undefined;
+  }
+
+  /** The hop for passing a call on from this contact. */
+  private passOn(hop: Hop): Hop {
+    return { via: this.store.contact()?.id, n: (hop.n ?? 0) + 1 };
+  }
+
+  /** Give up the aliases of numbers this contact held or claimed but does not have now. */
+  private async leaveNumbers(phones: Array<string | null | undefined>): Promise<void> {
+    const c = this.store.contact();
+    if (!c) return;
+    for (const p of new Set(phones)) if (p && p !== c.phone) await leaveNumber(this.env, p, c.id);
+  }
+
   /** Load pinned flows, then run `fn` in one transaction, then flush the outbox and re-arm. */
   private async work<T>(config: Config, contactId: string, fn: (s: Session) => T): Promise<T> {
     const flows = new Map(this.preloaded);
@@ -721,13 +758,14 @@ export interface ContactView {
   recentDecisions: Array<{ messageId: string; flow: string | null; outcome: string; reason: string; until?: string; detail?: string; at: string }>;
 }
 
-function identify(s: Session, call: IngestCall): void {
+/** An identify call: traits, and a new number when the call carried one this contact claimed. */
+function identify(s: Session, call: IngestCall, claim: NumberClaim | undefined): void {
   const traits = { ...JSON.parse(s.contact.traits), ...call.traits };
   delete traits.phone; // the phone lives in its own column, owned through the phone alias
   if (call.locale && traits.locale === undefined) traits.locale = call.locale;
-  s.store.run("UPDATE contact SET traits = ?, phone = coalesce(?, phone)", JSON.stringify(traits), call.phone ?? null);
-  if (call.phone && call.phoneSuppressed !== undefined) s.store.run("UPDATE contact SET suppressed = ?", call.phoneSuppressed ? 1 : 0);
+  s.store.run("UPDATE contact SET traits = ?", JSON.stringify(traits));
   s.contact = s.store.contact()!;
+  if (call.phone && call.phone !== s.contact.phone && claim?.phone === call.phone) takeNumber(s, claim);
   noteTimeZone(s, call);
   s.store.touchContact();
   refreshAbsenceTimers(s);

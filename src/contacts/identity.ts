@@ -6,14 +6,17 @@
  * - Aliases that can move or that brands look contacts up by (`phone:<E.164>`, `shopify:<id>`)
  *   live in one AliasDO per alias key: strongly consistent, no D1 read.
  * - `identify` with both ids merges the anonymous contact into the known one (events, consent,
- *   flags, traits the known contact lacks, a later stage, active runs); the anonymous contact then
- *   forwards everything to the known one. Merging is idempotent.
- * - A phone number belongs to one contact at a time: the latest identify carrying it claims it and
- *   the previous owner loses it.
+ *   flags, traits the known contact lacks, its number if the known contact has none, a later stage,
+ *   active runs, messages not yet at the gateway); the anonymous contact then forwards everything to
+ *   the known one. Merging is idempotent.
+ * - A phone number belongs to one live contact at a time, and its alias points there: the latest
+ *   identify carrying it claims it, the previous owner loses it, and the number's STOP goes along
+ *   (see numbers.ts for what stays with a number).
  */
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { newId } from "../ids";
 import { isSuppressed } from "../suppression/hash";
+import { NO_HISTORY, type NumberClaim, type NumberHistory } from "./numbers";
 
 /** Alias kinds a contact reference may use. */
 export const ALIAS_KINDS = ["user", "anon", "phone", "shopify"] as const;
@@ -93,24 +96,41 @@ export async function routeCall(env: Env, call: { type: "identify" | "track"; us
   return known;
 }
 
-/** Give `phone` to `contactId`; the contact that had it loses it. True when the claim is new. */
-export async function claimPhone(env: Env, contactId: string, phone: string): Promise<boolean> {
-  const previous = await alias(env, `phone:${phone}`).claim(contactId);
-  if (previous && previous !== contactId) await env.CONTACT.getByName(previous).releasePhone(phone);
-  return previous !== contactId;
+/**
+ * Claim `phone` for `contactId` at its alias (the one place claims of a number are ordered): the
+ * contact that held it before loses it and hands over what it recorded about the number. The
+ * claiming contact applies the claim in its own transaction (`takeNumber`). Safe to repeat.
+ */
+export async function claimPhone(env: Env, contactId: string, phone: string): Promise<NumberClaim> {
+  const { version, from } = await alias(env, `phone:${phone}`).claim(contactId);
+  const [suppressed, history] = await Promise.all([
+    isSuppressed(env, phone),
+    from && from !== contactId ? handOverNumber(env, from, phone, version) : NO_HISTORY,
+  ]);
+  return { phone, version, suppressed, history };
+}
+
+/** The contact that held `phone` loses it, and says what it recorded about it. */
+async function handOverNumber(env: Env, from: string, phone: string, version: number): Promise<NumberHistory> {
+  // Told on every claim, not only when the alias moved: a retried claim must still reach it.
+  const before = env.CONTACT.getByName(from);
+  await before.releasePhone(phone, version);
+  return before.numberHistory(phone);
+}
+
+/** `contactId` gives `phone` up (it changed number, or merged into a contact that keeps its own). */
+export async function leaveNumber(env: Env, phone: string, contactId: string): Promise<void> {
+  await alias(env, `phone:${phone}`).leave(contactId);
 }
 
 /**
  * The contact that owns `phone`, or a new contact that takes it (an unknown number texting in, a
- * one-off send to a new number). The suppression list is read only when the number is newly claimed.
+ * one-off send to a new number), taking over the number's STOP and suppression like any claim.
  */
 export async function contactForPhone(env: Env, phone: string, configVersion?: number): Promise<string> {
   const existing = await lookupAlias(env, `phone:${phone}`);
   if (existing) return existing;
   const contactId = await aliasOrCreate(env, `phone:${phone}`);
-  // The alias was just created for this contact, so it is new to the number: read the list (a claim
-  // here would find itself and look old, and the list would never be read).
-  const phoneSuppressed = await isSuppressed(env, phone);
-  await env.CONTACT.getByName(contactId).ingest(contactId, { type: "identify", messageId: `phone:${phone}`, properties: {}, traits: {}, phone, phoneSuppressed }, configVersion);
+  await env.CONTACT.getByName(contactId).ingest(contactId, { type: "identify", messageId: `phone:${phone}`, properties: {}, traits: {}, phone }, configVersion);
   return contactId;
 }

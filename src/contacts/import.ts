@@ -15,8 +15,7 @@ import { PROBLEMS, newApp, route } from "../http/app";
 import { getConfig } from "../settings/config";
 import { Purpose, stagesOf } from "../settings/schema";
 import { erasedChecker, erasedError } from "../privacy/erased";
-import { isSuppressed } from "../suppression/hash";
-import { aliasOrCreate, claimPhone, contactIdFor, toE164 } from "./identity";
+import { aliasOrCreate, contactIdFor, toE164 } from "./identity";
 import { CsvReader } from "./csv";
 
 /** Imports sub-app. */
@@ -53,7 +52,6 @@ export interface ImportRecord {
   key: string;
   hash: string;
   phone?: string;
-  phoneSuppressed?: boolean;
   stage?: string;
   traits: Record<string, unknown>;
   consent: Array<{ purpose: string; source: string; at: number; text?: string; proof?: { ip?: string; url?: string } }>;
@@ -245,14 +243,8 @@ export async function consumeImports(batch: MessageBatch<ImportChunk>, env: Env)
         [...byContact.entries()].map(async ([key, list]) => {
           const [kind, ...rest] = key.split(":");
           const value = rest.join(":");
+          // The contact claims its rows' numbers itself (with their suppression and STOP).
           const contactId = kind === "phone" ? await aliasOrCreate(env, key) : await contactIdFor(kind as "user" | "anon", value);
-          const phones = [...new Set(list.map((r) => r.phone).filter((p): p is string => Boolean(p)))];
-          for (const phone of phones) {
-            if (await claimPhone(env, contactId, phone)) {
-              const suppressed = await isSuppressed(env, phone);
-              for (const r of list) if (r.phone === phone) r.phoneSuppressed = suppressed;
-            }
-          }
           const n = await env.CONTACT.getByName(contactId).importRows(contactId, list, version);
           applied += n;
           unchanged += list.length - n;

@@ -175,12 +175,15 @@ export function recordDecision(s: Session, m: Pick<MessageRow, "flow_key"> & { i
   });
 }
 
-/** Cancel a message that has not reached the gateway (its broadcast was cancelled): skipped, with the decision recorded. */
-export function cancelMessage(s: Session, messageId: string, detail: string): boolean {
+/**
+ * Cancel a message that has not reached the gateway (its broadcast was cancelled, its contact
+ * merged into another): skipped, with the decision recorded.
+ */
+export function cancelMessage(s: Session, messageId: string, detail: string, reason = "cancelled"): boolean {
   const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
   if (!m || !["pending", "queued", "deferred"].includes(m.status)) return false;
-  recordDecision(s, m, { outcome: "skipped", reason: "cancelled", detail });
+  recordDecision(s, m, { outcome: "skipped", reason, detail });
   s.store.clearTimer(`send:${m.id}`);
-  s.store.touchMessage(m.id, { status: "skipped", reason: "cancelled" });
+  s.store.touchMessage(m.id, { status: "skipped", reason });
   return true;
 }

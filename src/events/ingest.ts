@@ -1,6 +1,5 @@
-/** From a validated Segment call to the contact's DO: normalise, resolve identity, claim the phone. */
-import { claimPhone, routeCall, toE164 } from "../contacts/identity";
-import { isSuppressed } from "../suppression/hash";
+/** From a validated Segment call to the contact's DO: normalise, resolve identity (the DO claims a new phone). */
+import { routeCall, toE164 } from "../contacts/identity";
 import { isValidTimeZone } from "../time/zoned";
 import type { FieldError } from "../http/problem";
 import { getConfig } from "../settings/config";
@@ -41,9 +40,5 @@ export function normalise(call: Call, prefix = ""): { ok: true; call: IngestCall
 export async function ingest(env: Env, call: Call, normalised: IngestCall): Promise<{ contactId: string; duplicate: boolean }> {
   const { version } = await getConfig(env.DB);
   const contactId = await routeCall(env, call);
-  // The suppression list is read once, when a contact newly takes a number, not per event.
-  if (normalised.phone && (await claimPhone(env, contactId, normalised.phone))) {
-    normalised = { ...normalised, phoneSuppressed: await isSuppressed(env, normalised.phone) };
-  }
   return env.CONTACT.getByName(contactId).ingest(contactId, normalised, version);
 }

@@ -57,8 +57,6 @@ export interface IngestCall {
   timezone?: string;
   /** `context.locale`: becomes the `locale` trait when the contact has none. */
   locale?: string;
-  /** The E.164 phone this contact now owns, when the call carried one. */
+  /** The E.164 phone this contact now owns, when the call carried one (the contact claims it). */
   phone?: string;
-  /** Whether that phone is on the suppression list (checked when the contact newly claims it). */
-  phoneSuppressed?: boolean;
 }

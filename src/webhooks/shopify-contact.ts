@@ -10,11 +10,9 @@
  *     takes it; fulfillments (no customer in the payload): the contact of their order.
  * Binding an alias is get-or-set on its AliasDO, so two deliveries racing for a new customer agree.
  */
-import { claimPhone, lookupAlias } from "../contacts/identity";
-import type { IngestCall } from "../events/schema";
+import { lookupAlias } from "../contacts/identity";
 import { newId } from "../ids";
 import { getConfig } from "../settings/config";
-import { isSuppressed } from "../suppression/hash";
 import type { ShopifyWork } from "./shopify";
 
 const alias = (env: Env, key: string) => env.ALIAS.getByName(key);
@@ -26,26 +24,25 @@ async function current(env: Env, key: string, id: string): Promise<string> {
   return into ?? id;
 }
 
-/** The contact of a delivery (see the routing rule); `fresh` when this call created it with its phone. */
-export async function shopifyContact(env: Env, work: ShopifyWork): Promise<{ contactId: string; fresh: boolean } | undefined> {
+/** The contact of a delivery (see the routing rule). */
+export async function shopifyContact(env: Env, work: ShopifyWork): Promise<{ contactId: string } | undefined> {
   if (work.customerId) {
     const key = `shopify:${work.customerId}`;
     const known = await lookupAlias(env, key);
-    if (known) return { contactId: await current(env, key, known), fresh: false };
+    if (known) return { contactId: await current(env, key, known) };
     const owner = work.phone ? await lookupAlias(env, `phone:${work.phone}`) : undefined;
     const id = await alias(env, key).getOrSet(owner ?? newId("c"));
-    return { contactId: await current(env, key, id), fresh: false };
+    return { contactId: await current(env, key, id) };
   }
   if (work.phone) {
     const key = `phone:${work.phone}`;
-    const created = newId("c");
-    const id = await alias(env, key).getOrSet(created);
-    return { contactId: await current(env, key, id), fresh: id === created };
+    const id = await alias(env, key).getOrSet(newId("c"));
+    return { contactId: await current(env, key, id) };
   }
   if (work.forOrder) {
     const key = `shopify-order:${work.forOrder}`;
     const id = await lookupAlias(env, key);
-    return id ? { contactId: await current(env, key, id), fresh: false } : undefined;
+    return id ? { contactId: await current(env, key, id) } : undefined;
   }
   return undefined;
 }
@@ -54,15 +51,11 @@ export async function shopifyContact(env: Env, work: ShopifyWork): Promise<{ con
 export async function applyShopify(env: Env, work: ShopifyWork): Promise<boolean> {
   const to = await shopifyContact(env, work);
   if (!to) return false;
-  const { contactId, fresh } = to;
+  const { contactId } = to;
   const { version } = await getConfig(env.DB);
   const stub = env.CONTACT.getByName(contactId);
-  for (let call of work.calls) {
-    if (call.phone) {
-      // The suppression list is read when a contact newly takes a number, as for any identify.
-      const claimed = await claimPhone(env, contactId, call.phone);
-      if (claimed || fresh) call = { ...call, phoneSuppressed: await isSuppressed(env, call.phone) } satisfies IngestCall;
-    }
+  for (const call of work.calls) {
+    // A call with a phone the contact does not have yet claims it there, as any identify does.
     await stub.ingest(contactId, call, version);
   }
   // A fulfillment carries no customer: remember whose order this is.
