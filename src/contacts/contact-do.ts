@@ -26,6 +26,7 @@ import { type Session, cancelMessage, consentMessageKind, createMessage, gateMes
 import { type BroadcastEntry, type EntryResult, enterBroadcast } from "../broadcasts/entry";
 import { type ContactRow, ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
 import type { Decision } from "../gate/decision";
+import { TRAITS_BYTES, fillWithin, jsonBytes, kb, traitsRefusal, utf8Bytes } from "../size-limits";
 
 /** A short link the consumer stores before the message reaches the gateway. */
 export interface PreparedLink {
@@ -90,14 +91,24 @@ export class ContactDO extends DurableObject<Env> {
     this.store = ctx.storage.transactionSync(() => new ContactStore(ctx.storage.sql));
   }
 
-  /** Record an identify or track call (deduped on messageId) and run what it triggers. */
-  async ingest(contactId: string, call: IngestCall, configVersion?: number): Promise<{ contactId: string; duplicate: boolean }> {
+  /**
+   * Record an identify or track call (deduped on messageId) and run what it triggers. An identify
+   * that would take the traits over their cap is refused and stores nothing.
+   */
+  async ingest(contactId: string, call: IngestCall, configVersion?: number): Promise<{ contactId: string; duplicate: boolean; refused?: TraitsRefusal }> {
     const merged = this.store.contact()?.merged_into;
     if (merged) return this.env.CONTACT.getByName(merged).ingest(merged, call, configVersion);
+    // Checked before anything is written, so a refused call does not even create the contact.
+    const early = refusedTraits(this.store.contact(), call);
+    if (early) return { contactId, duplicate: false, refused: early };
     const config = await getConfig(this.env.DB, configVersion);
+    let refused: TraitsRefusal | undefined;
     const duplicate = await this.work(config, contactId, (s) => {
       const at = Math.min(call.at ?? now(), now());
       if (s.store.first("SELECT 1 FROM events WHERE message_id = ?", call.messageId)) return true;
+      // Again inside the transaction: another identify may have landed while the config loaded.
+      refused = refusedTraits(s.contact, call);
+      if (refused) return false;
       s.store.run(
         "INSERT INTO events (message_id, type, name, properties, at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
         call.messageId, call.type, call.event ?? null, JSON.stringify(call.properties), at, now(),
@@ -112,7 +123,14 @@ export class ContactDO extends DurableObject<Env> {
       s.store.run("DELETE FROM events WHERE seq <= (SELECT max(seq) FROM events) - ?", EVENT_LOG_LIMIT);
       return false;
     });
-    return { contactId, duplicate };
+    return refused ? { contactId, duplicate, refused } : { contactId, duplicate };
+  }
+
+  /** Whether this contact (or the one it merged into) would refuse an identify's traits: asked before a phone is claimed for it. */
+  async traitsRefusal(call: IngestCall): Promise<TraitsRefusal | undefined> {
+    const c = this.store.contact();
+    if (c?.merged_into) return this.env.CONTACT.getByName(c.merged_into).traitsRefusal(call);
+    return refusedTraits(c, call);
   }
 
   /** Send one message now (a code, a confirmation). The same idempotency key returns the first answer. */
@@ -292,8 +310,9 @@ export class ContactDO extends DurableObject<Env> {
         );
       }
       for (const f of dump.flags) s.store.run("INSERT OR IGNORE INTO flags (name, source, at) VALUES (?, ?, ?)", f.name, f.source, f.at);
-      // The known contact's traits win; the anonymous one fills gaps.
-      const traits = { ...JSON.parse(dump.contact.traits), ...JSON.parse(s.contact.traits) };
+      // The known contact's traits win; the anonymous one fills gaps while they fit under the cap.
+      const { traits, dropped } = fillWithin(JSON.parse(s.contact.traits), JSON.parse(dump.contact.traits));
+      if (dropped.length) console.warn(`merge ${fromId} into ${contactId}: traits over the ${kb(TRAITS_BYTES)} cap left out: ${dropped.join(", ")}`);
       const order = stagesOf(s.config.settings);
       const later = order.indexOf(dump.contact.stage ?? "") > order.indexOf(s.contact.stage ?? "");
       s.store.run("UPDATE contact SET traits = ?, phone = coalesce(phone, ?), timezone = coalesce(timezone, ?)", JSON.stringify(traits), dump.contact.phone, dump.contact.timezone);
@@ -366,25 +385,36 @@ export class ContactDO extends DurableObject<Env> {
     });
   }
 
-  /** Apply import rows in order; returns how many were new (a row imported before changes nothing). */
-  async importRows(contactId: string, rows: ImportRecord[], configVersion?: number): Promise<number> {
+  /**
+   * Apply import rows in order: how many were new (a row imported before changes nothing), and the
+   * rows refused because they would take the traits over their cap (nothing of them applied).
+   */
+  async importRows(contactId: string, rows: ImportRecord[], configVersion?: number): Promise<{ applied: number; refused: Array<{ line: number } & TraitsRefusal> }> {
     const merged = this.store.contact()?.merged_into;
     if (merged) return this.env.CONTACT.getByName(merged).importRows(merged, rows, configVersion);
     const config = await getConfig(this.env.DB, configVersion);
     return this.work(config, contactId, (s) => {
       let applied = 0;
+      const refused: Array<{ line: number } & TraitsRefusal> = [];
       for (const row of rows) {
         // Import rows are remembered in `seen`, not the bounded event log, so no re-import repeats one.
         const messageId = `import:${row.hash}`;
-        if (s.store.run("INSERT OR IGNORE INTO seen (key, at) VALUES (?, ?)", messageId, now()) === 0) continue;
-        identify(s, { type: "identify", messageId, properties: {}, traits: row.traits, phone: row.phone, phoneSuppressed: row.phoneSuppressed });
+        const call: IngestCall = { type: "identify", messageId, properties: {}, traits: row.traits, phone: row.phone, phoneSuppressed: row.phoneSuppressed };
+        if (s.store.first("SELECT 1 FROM seen WHERE key = ?", messageId)) continue;
+        const refusal = refusedTraits(s.contact, call);
+        if (refusal) {
+          refused.push({ line: row.line, ...refusal });
+          continue;
+        }
+        s.store.run("INSERT INTO seen (key, at) VALUES (?, ?)", messageId, now());
+        identify(s, call);
         if (row.stage) setStage(s, row.stage, "import");
         for (const g of row.consent) {
           changeConsent(s, { ...g, action: "grant", silent: true, dedupeKey: `import:${g.purpose}:${g.source}:${g.at}:${s.contact.phone}:${g.text ?? ""}` });
         }
         applied++;
       }
-      return applied;
+      return { applied, refused };
     });
   }
 
@@ -680,10 +710,31 @@ export interface ContactView {
   recentDecisions: Array<{ messageId: string; flow: string | null; outcome: string; reason: string; until?: string; detail?: string; at: string }>;
 }
 
-function identify(s: Session, call: IngestCall): void {
-  const traits = { ...JSON.parse(s.contact.traits), ...call.traits };
+/** A trait an identify may not write, and why (the traits would pass their cap). */
+export interface TraitsRefusal {
+  trait: string;
+  message: string;
+}
+
+/** The traits an identify leaves a contact with. */
+function identifiedTraits(stored: JsonBag, call: IngestCall): JsonBag {
+  const traits = { ...stored, ...call.traits };
   delete traits.phone; // the phone lives in its own column, owned through the phone alias
   if (call.locale && traits.locale === undefined) traits.locale = call.locale;
+  return traits;
+}
+
+/** Why an identify may not be stored on this contact, if it would take the traits over their cap. */
+function refusedTraits(contact: ContactRow | undefined, call: IngestCall): TraitsRefusal | undefined {
+  if (call.type !== "identify") return undefined;
+  // Most identifies are far from the cap: the stored and the written traits together fit, no merge needed.
+  if (utf8Bytes(contact?.traits ?? "{}") + jsonBytes(call.traits) + jsonBytes(call.locale ?? "") + 20 <= TRAITS_BYTES) return undefined;
+  const before: JsonBag = contact ? JSON.parse(contact.traits) : {};
+  return traitsRefusal(before, identifiedTraits(before, call), call.traits);
+}
+
+function identify(s: Session, call: IngestCall): void {
+  const traits = identifiedTraits(JSON.parse(s.contact.traits), call);
   s.store.run("UPDATE contact SET traits = ?, phone = coalesce(?, phone)", JSON.stringify(traits), call.phone ?? null);
   if (call.phone && call.phoneSuppressed !== undefined) s.store.run("UPDATE contact SET suppressed = ?", call.phoneSuppressed ? 1 : 0);
   s.contact = s.store.contact()!;
@@ -760,10 +811,19 @@ function project(s: Session): void {
   const c = s.store.contact()!;
   s.store.record({
     kind: "contact", contactId: c.id, rev: c.rev, stage: c.stage, phone: c.phone, timezone: c.timezone,
-    traits: JSON.parse(c.traits), consent: consentSummary(s), flags: [...flagsOf(s)], suppressed: c.suppressed === 1,
+    traits: projectedTraits(c), consent: consentSummary(s), flags: [...flagsOf(s)], suppressed: c.suppressed === 1,
     createdAt: c.created_at, updatedAt: now(), ...(c.merged_into ? { mergedInto: c.merged_into } : {}),
   });
   s.store.contactTouched = false;
+}
+
+/** The traits the projection carries: a contact stored over the cap (before it existed) sends what fits, so its record still goes. */
+function projectedTraits(c: ContactRow): JsonBag {
+  const traits = JSON.parse(c.traits);
+  if (utf8Bytes(c.traits) <= TRAITS_BYTES) return traits;
+  const fit = fillWithin({}, traits);
+  console.warn(`contact ${c.id}: traits over the ${kb(TRAITS_BYTES)} cap; the projection leaves out ${fit.dropped.join(", ")}`);
+  return fit.traits;
 }
 
 /** Segment Spec `Subscribed` / `Unsubscribed` events change consent for `properties.purpose`. */

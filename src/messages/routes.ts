@@ -12,6 +12,7 @@ import { sendRefusal } from "../templates/library";
 import { Job, Purpose } from "../settings/schema";
 import { iso } from "../clock";
 import { erasedError, isErased } from "../privacy/erased";
+import { withinSizeLimits } from "../events/schema";
 
 /** Messages sub-app. */
 export const messages = newApp();
@@ -28,6 +29,7 @@ const SendBody = z
   })
   .strict()
   .refine((b) => Boolean(b.contact) !== Boolean(b.to), { message: "give exactly one of contact or to", path: ["contact"] })
+  .superRefine(withinSizeLimits)
   .openapi("SendMessage", { example: { to: "+14155550100", template: "order-confirmation", properties: { order_id: "1001" } } });
 
 async function fingerprint(value: unknown): Promise<string> {

@@ -73,7 +73,8 @@ export async function applyShopify(env: Env, work: ShopifyWork): Promise<boolean
       const claimed = await claimPhone(env, contactId, call.phone);
       if (claimed || fresh) call = { ...call, phoneSuppressed: await isSuppressed(env, call.phone) } satisfies IngestCall;
     }
-    await stub.ingest(contactId, call, version);
+    const r = await stub.ingest(contactId, call, version);
+    if (r.refused) console.warn(`shopify ${work.topic} ${work.eventId}: traits.${r.refused.trait} ${r.refused.message}; the rest of the delivery goes on`);
   }
   // A fulfillment carries no customer: remember whose order this is.
   if (work.orderId) await alias(env, `shopify-order:${work.orderId}`).getOrSet(contactId);
