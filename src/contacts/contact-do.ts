@@ -24,6 +24,7 @@ import { segmentInfo } from "../templates/segments";
 import { isValidTimeZone } from "../time/zoned";
 import { type Session, cancelMessage, consentMessageKind, createMessage, gateMessage, setStage } from "./session";
 import { type BroadcastEntry, type EntryResult, enterBroadcast } from "../broadcasts/entry";
+import { flushOutbox, outboxView } from "./outbox";
 import { type ContactRow, ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
 import type { Decision } from "../gate/decision";
 import { TRAITS_BYTES, fillWithin, jsonBytes, kb, traitsRefusal, utf8Bytes } from "../size-limits";
@@ -533,6 +534,7 @@ export class ContactDO extends DurableObject<Env> {
       stage: c.stage,
       mergedInto: c.merged_into,
       suppressed: c.suppressed === 1,
+      outbox: outboxView(this.store),
       flags: s.all<{ name: string; source: string; at: number }>("SELECT * FROM flags ORDER BY name").map((f) => ({ name: f.name, source: f.source, at: new Date(f.at).toISOString() })),
       consent: consentSummary(session),
       consentHistory: s.all<ConsentRow>("SELECT * FROM consent ORDER BY seq").map(consentView),
@@ -637,31 +639,23 @@ export class ContactDO extends DurableObject<Env> {
     return out;
   }
 
-  /** Send queued outbox rows to their queues; rows stay (and the alarm retries) if a send fails. */
+  /**
+   * Send the outbox to its queues (./outbox.ts): each queue on its own, cut by bytes; rows that
+   * cannot go yet stay and the alarm retries, rows that can never go are set aside.
+   */
   private async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    this.flushing = (async () => {
-      for (;;) {
-        const rows = this.store.all<{ seq: number; queue: string; body: string }>("SELECT * FROM outbox ORDER BY seq LIMIT 100");
-        if (!rows.length) return;
-        const sends = rows.filter((r) => r.queue === "send").map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const }));
-        const records = rows.filter((r) => r.queue === "records").map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const }));
-        const notes = rows.filter((r) => r.queue === "notify").map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const }));
-        try {
-          if (records.length) await this.env.RECORDS_QUEUE.sendBatch(records);
-          if (notes.length) await this.env.NOTIFY_QUEUE.sendBatch(notes);
-          if (sends.length) await this.env.SEND_QUEUE.sendBatch(sends);
-        } catch (err) {
-          console.error("outbox flush failed; the alarm retries", err);
-          return;
-        }
-        this.store.run("DELETE FROM outbox WHERE seq <= ?", rows[rows.length - 1]!.seq);
-      }
-    })();
+    const env = this.env;
+    const mine = flushOutbox(this.store, {
+      send: (b) => env.SEND_QUEUE.sendBatch(b),
+      notify: (b) => env.NOTIFY_QUEUE.sendBatch(b),
+      records: (b) => env.RECORDS_QUEUE.sendBatch(b),
+    });
+    this.flushing = mine;
     try {
-      await this.flushing;
+      await mine;
     } finally {
-      this.flushing = undefined;
+      if (this.flushing === mine) this.flushing = undefined;
     }
   }
 
@@ -697,6 +691,8 @@ export interface ContactView {
   stage: string | null;
   mergedInto: string | null;
   suppressed: boolean;
+  /** Rows waiting for their queue, and rows that could never be sent and were set aside (counted, newest few shown). */
+  outbox: ReturnType<typeof outboxView>;
   flags: Array<{ name: string; source: string; at: string }>;
   /** Consent state per purpose with entries, for the current phone. */
   consent: Record<string, ConsentState>;
