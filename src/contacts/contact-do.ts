@@ -28,8 +28,10 @@ import { segmentInfo } from "../templates/segments";
 import { isValidTimeZone } from "../time/zoned";
 import { type Session, cancelMessage, consentMessageKind, createMessage, gateMessage, setStage } from "./session";
 import { type BroadcastEntry, type EntryResult, enterBroadcast } from "../broadcasts/entry";
-import { ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
+import { flushOutbox, outboxView } from "./outbox";
+import { type ContactRow, ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
 import type { Decision } from "../gate/decision";
+import { TRAITS_BYTES, fillWithin, jsonBytes, kb, traitsRefusal, utf8Bytes } from "../size-limits";
 
 /** A short link the consumer stores before the message reaches the gateway. */
 export interface PreparedLink {
@@ -94,11 +96,18 @@ export class ContactDO extends DurableObject<Env> {
     this.store = ctx.storage.transactionSync(() => new ContactStore(ctx.storage.sql));
   }
 
-  /** Record an identify or track call (deduped on messageId) and run what it triggers. */
-  async ingest(contactId: string, call: IngestCall, configVersion?: number): Promise<{ contactId: string; duplicate: boolean }> {
+  /**
+   * Record an identify or track call (deduped on messageId) and run what it triggers. An identify
+   * that would take the traits over their cap is refused and stores nothing.
+   */
+  async ingest(contactId: string, call: IngestCall, configVersion?: number): Promise<{ contactId: string; duplicate: boolean; refused?: TraitsRefusal }> {
     const c = this.store.contact();
     if (c?.merged_into) return this.env.CONTACT.getByName(c.merged_into).ingest(c.merged_into, call, configVersion);
+    // Checked before anything is written or claimed, so a refused call does not even create the contact.
+    const early = refusedTraits(c, call);
+    if (early) return { contactId, duplicate: false, refused: early };
     const config = await getConfig(this.env.DB, configVersion);
+    let refused: TraitsRefusal | undefined;
     // A new number is claimed at its alias first, and only by a call not seen before: a redelivered identify claims nothing.
     const claim = call.type === "identify" && call.phone && call.phone !== c?.phone && !this.store.first("SELECT 1 FROM events WHERE message_id = ?", call.messageId)
       ? await claimPhone(this.env, contactId, call.phone)
@@ -106,6 +115,9 @@ export class ContactDO extends DurableObject<Env> {
     const duplicate = await this.work(config, contactId, (s) => {
       const at = Math.min(call.at ?? now(), now());
       if (s.store.first("SELECT 1 FROM events WHERE message_id = ?", call.messageId)) return true;
+      // Again inside the transaction: another identify may have landed while the config loaded.
+      refused = refusedTraits(s.contact, call);
+      if (refused) return false;
       s.store.run(
         "INSERT INTO events (message_id, type, name, properties, at, received_at) VALUES (?, ?, ?, ?, ?, ?)",
         call.messageId, call.type, call.event ?? null, JSON.stringify(call.properties), at, now(),
@@ -121,7 +133,14 @@ export class ContactDO extends DurableObject<Env> {
       return false;
     });
     await this.leaveNumbers([c?.phone, claim?.phone]);
-    return { contactId, duplicate };
+    return refused ? { contactId, duplicate, refused } : { contactId, duplicate };
+  }
+
+  /** Whether this contact (or the one it merged into) would refuse an identify's traits: asked before a contact is merged for it. */
+  async traitsRefusal(call: IngestCall): Promise<TraitsRefusal | undefined> {
+    const c = this.store.contact();
+    if (c?.merged_into) return this.env.CONTACT.getByName(c.merged_into).traitsRefusal(call);
+    return refusedTraits(c, call);
   }
 
   /** Send one message now (a code, a confirmation). The same idempotency key returns the first answer. */
@@ -390,8 +409,11 @@ export class ContactDO extends DurableObject<Env> {
     });
   }
 
-  /** Apply import rows in order; returns how many were new (a row imported before changes nothing). */
-  async importRows(contactId: string, rows: ImportRecord[], configVersion?: number): Promise<number> {
+  /**
+   * Apply import rows in order: how many were new (a row imported before changes nothing), and the
+   * rows refused because they would take the traits over their cap (nothing of them applied).
+   */
+  async importRows(contactId: string, rows: ImportRecord[], configVersion?: number): Promise<{ applied: number; refused: Array<{ line: number } & TraitsRefusal> }> {
     const c = this.store.contact();
     if (c?.merged_into) return this.env.CONTACT.getByName(c.merged_into).importRows(c.merged_into, rows, configVersion);
     const config = await getConfig(this.env.DB, configVersion);
@@ -403,18 +425,26 @@ export class ContactDO extends DurableObject<Env> {
     }
     const applied = await this.work(config, contactId, (s) => {
       let applied = 0;
+      const refused: Array<{ line: number } & TraitsRefusal> = [];
       for (const row of rows) {
         // Import rows are remembered in `seen`, not the bounded event log, so no re-import repeats one.
         const messageId = `import:${row.hash}`;
-        if (s.store.run("INSERT OR IGNORE INTO seen (key, at) VALUES (?, ?)", messageId, now()) === 0) continue;
-        identify(s, { type: "identify", messageId, properties: {}, traits: row.traits, phone: row.phone }, row.phone ? claims.get(row.phone) : undefined);
+        const call: IngestCall = { type: "identify", messageId, properties: {}, traits: row.traits, phone: row.phone };
+        if (s.store.first("SELECT 1 FROM seen WHERE key = ?", messageId)) continue;
+        const refusal = refusedTraits(s.contact, call);
+        if (refusal) {
+          refused.push({ line: row.line, ...refusal });
+          continue;
+        }
+        s.store.run("INSERT INTO seen (key, at) VALUES (?, ?)", messageId, now());
+        identify(s, call, row.phone ? claims.get(row.phone) : undefined);
         if (row.stage) setStage(s, row.stage, "import");
         for (const g of row.consent) {
           changeConsent(s, { ...g, action: "grant", silent: true, dedupeKey: `import:${g.purpose}:${g.source}:${g.at}:${s.contact.phone}:${g.text ?? ""}` });
         }
         applied++;
       }
-      return applied;
+      return { applied, refused };
     });
     await this.leaveNumbers([c?.phone, ...claims.keys()]);
     return applied;
@@ -546,6 +576,7 @@ export class ContactDO extends DurableObject<Env> {
       stage: c.stage,
       mergedInto: c.merged_into,
       suppressed: c.suppressed === 1,
+      outbox: outboxView(this.store),
       flags: s.all<{ name: string; source: string; at: number }>("SELECT * FROM flags ORDER BY name").map((f) => ({ name: f.name, source: f.source, at: new Date(f.at).toISOString() })),
       consent: consentSummary(session),
       consentHistory: consentHistory(session),
@@ -686,31 +717,23 @@ export class ContactDO extends DurableObject<Env> {
     return out;
   }
 
-  /** Send queued outbox rows to their queues; rows stay (and the alarm retries) if a send fails. */
+  /**
+   * Send the outbox to its queues (./outbox.ts): each queue on its own, cut by bytes; rows that
+   * cannot go yet stay and the alarm retries, rows that can never go are set aside.
+   */
   private async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    this.flushing = (async () => {
-      for (;;) {
-        const rows = this.store.all<{ seq: number; queue: string; body: string }>("SELECT * FROM outbox ORDER BY seq LIMIT 100");
-        if (!rows.length) return;
-        const sends = rows.filter((r) => r.queue === "send").map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const }));
-        const records = rows.filter((r) => r.queue === "records").map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const }));
-        const notes = rows.filter((r) => r.queue === "notify").map((r) => ({ body: JSON.parse(r.body), contentType: "json" as const }));
-        try {
-          if (records.length) await this.env.RECORDS_QUEUE.sendBatch(records);
-          if (notes.length) await this.env.NOTIFY_QUEUE.sendBatch(notes);
-          if (sends.length) await this.env.SEND_QUEUE.sendBatch(sends);
-        } catch (err) {
-          console.error("outbox flush failed; the alarm retries", err);
-          return;
-        }
-        this.store.run("DELETE FROM outbox WHERE seq <= ?", rows[rows.length - 1]!.seq);
-      }
-    })();
+    const env = this.env;
+    const mine = flushOutbox(this.store, {
+      send: (b) => env.SEND_QUEUE.sendBatch(b),
+      notify: (b) => env.NOTIFY_QUEUE.sendBatch(b),
+      records: (b) => env.RECORDS_QUEUE.sendBatch(b),
+    });
+    this.flushing = mine;
     try {
-      await this.flushing;
+      await mine;
     } finally {
-      this.flushing = undefined;
+      if (this.flushing === mine) this.flushing = undefined;
     }
   }
 
@@ -745,6 +768,8 @@ export interface ContactView {
   stage: string | null;
   mergedInto: string | null;
   suppressed: boolean;
+  /** Rows waiting for their queue, and rows that could never be sent and were set aside (counted, newest few shown). */
+  outbox: ReturnType<typeof outboxView>;
   flags: Array<{ name: string; source: string; at: string }>;
   /** Consent state per purpose with entries, for the current phone. */
   consent: Record<string, ConsentState>;
@@ -758,11 +783,32 @@ export interface ContactView {
   recentDecisions: Array<{ messageId: string; flow: string | null; outcome: string; reason: string; until?: string; detail?: string; at: string }>;
 }
 
-/** An identify call: traits, and a new number when the call carried one this contact claimed. */
-function identify(s: Session, call: IngestCall, claim: NumberClaim | undefined): void {
-  const traits = { ...JSON.parse(s.contact.traits), ...call.traits };
+/** A trait an identify may not write, and why (the traits would pass their cap). */
+export interface TraitsRefusal {
+  trait: string;
+  message: string;
+}
+
+/** The traits an identify leaves a contact with. */
+function identifiedTraits(stored: JsonBag, call: IngestCall): JsonBag {
+  const traits = { ...stored, ...call.traits };
   delete traits.phone; // the phone lives in its own column, owned through the phone alias
   if (call.locale && traits.locale === undefined) traits.locale = call.locale;
+  return traits;
+}
+
+/** Why an identify may not be stored on this contact, if it would take the traits over their cap. */
+function refusedTraits(contact: ContactRow | undefined, call: IngestCall): TraitsRefusal | undefined {
+  if (call.type !== "identify") return undefined;
+  // Most identifies are far from the cap: the stored and the written traits together fit, no merge needed.
+  if (utf8Bytes(contact?.traits ?? "{}") + jsonBytes(call.traits) + jsonBytes(call.locale ?? "") + 20 <= TRAITS_BYTES) return undefined;
+  const before: JsonBag = contact ? JSON.parse(contact.traits) : {};
+  return traitsRefusal(before, identifiedTraits(before, call), call.traits);
+}
+
+/** An identify call: traits, and a new number when the call carried one this contact claimed. */
+function identify(s: Session, call: IngestCall, claim: NumberClaim | undefined): void {
+  const traits = identifiedTraits(JSON.parse(s.contact.traits), call);
   s.store.run("UPDATE contact SET traits = ?", JSON.stringify(traits));
   s.contact = s.store.contact()!;
   if (call.phone && call.phone !== s.contact.phone && claim?.phone === call.phone) takeNumber(s, claim);
@@ -822,10 +868,19 @@ function project(s: Session): void {
   const c = s.store.contact()!;
   s.store.record({
     kind: "contact", contactId: c.id, rev: c.rev, stage: c.stage, phone: c.phone, timezone: c.timezone,
-    traits: JSON.parse(c.traits), consent: consentSummary(s), flags: [...flagsOf(s)], suppressed: c.suppressed === 1,
+    traits: projectedTraits(c), consent: consentSummary(s), flags: [...flagsOf(s)], suppressed: c.suppressed === 1,
     createdAt: c.created_at, updatedAt: now(), ...(c.merged_into ? { mergedInto: c.merged_into } : {}),
   });
   s.store.contactTouched = false;
+}
+
+/** The traits the projection carries: a contact stored over the cap (before it existed) sends what fits, so its record still goes. */
+function projectedTraits(c: ContactRow): JsonBag {
+  const traits = JSON.parse(c.traits);
+  if (utf8Bytes(c.traits) <= TRAITS_BYTES) return traits;
+  const fit = fillWithin({}, traits);
+  console.warn(`contact ${c.id}: traits over the ${kb(TRAITS_BYTES)} cap; the projection leaves out ${fit.dropped.join(", ")}`);
+  return fit.traits;
 }
 
 /** Segment Spec `Subscribed` / `Unsubscribed` events change consent for `properties.purpose`. */

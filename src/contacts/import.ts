@@ -17,6 +17,8 @@ import { Purpose, stagesOf } from "../settings/schema";
 import { erasedChecker, erasedError } from "../privacy/erased";
 import { aliasOrCreate, contactIdFor, toE164 } from "./identity";
 import { CsvReader } from "./csv";
+import { withinSizeLimits } from "../events/schema";
+import { jsonBytes } from "../size-limits";
 
 /** Imports sub-app. */
 export const imports = newApp();
@@ -43,7 +45,8 @@ export const ImportRow = z
     consent: z.union([ConsentGrant, z.array(ConsentGrant).max(20)]).optional(),
   })
   .strict()
-  .refine((r) => r.userId || r.anonymousId || r.phone, { message: "a row needs userId, anonymousId or phone", path: ["userId"] });
+  .refine((r) => r.userId || r.anonymousId || r.phone, { message: "a row needs userId, anonymousId or phone", path: ["userId"] })
+  .superRefine(withinSizeLimits);
 
 /** A row ready for its contact: phone in E.164, consent as a list, and the row's hash. */
 export interface ImportRecord {
@@ -60,11 +63,9 @@ export interface ImportRecord {
 const MAX_ERRORS = 1000;
 /** Rows per queue message (well under the 128 KB message limit for ordinary rows). */
 const CHUNK_ROWS = 100;
-/** Bytes of rows per chunk (one queue message, at most 128 KB), per send (a batch, at most 256 KB), and per row. */
+/** Bytes of rows per chunk (one queue message, at most 128 KB) and per send (a batch, at most 256 KB); a row is at most 32 KB. */
 const CHUNK_BYTES = 96_000;
 const BATCH_BYTES = 200_000;
-const MAX_ROW_BYTES = 64_000;
-const encoder = new TextEncoder();
 
 /** A queue message: one chunk of an import. */
 export interface ImportChunk {
@@ -161,8 +162,7 @@ imports.openapi(
         traits: r.traits,
         consent: (Array.isArray(r.consent) ? r.consent : r.consent ? [r.consent] : []).map((g) => ({ ...g, at: Date.parse(g.at) })),
       };
-      const bytes = encoder.encode(JSON.stringify(record)).length;
-      if (bytes > MAX_ROW_BYTES) return reject(line, [{ field: "(row)", message: `the row is over ${MAX_ROW_BYTES / 1000} KB` }]);
+      const bytes = jsonBytes(record);
       accepted++;
       if (chunkBytes + bytes > CHUNK_BYTES) await flush();
       chunk.push(record);
@@ -239,25 +239,29 @@ export async function consumeImports(batch: MessageBatch<ImportChunk>, env: Env)
     try {
       const byContact = Map.groupBy(rows, (r) => r.key);
       let applied = 0, unchanged = 0;
+      const refused: Array<{ line: number } & FieldError> = [];
       await Promise.all(
         [...byContact.entries()].map(async ([key, list]) => {
           const [kind, ...rest] = key.split(":");
           const value = rest.join(":");
           // The contact claims its rows' numbers itself (with their suppression and STOP).
           const contactId = kind === "phone" ? await aliasOrCreate(env, key) : await contactIdFor(kind as "user" | "anon", value);
-          const n = await env.CONTACT.getByName(contactId).importRows(contactId, list, version);
-          applied += n;
-          unchanged += list.length - n;
+          const r = await env.CONTACT.getByName(contactId).importRows(contactId, list, version);
+          applied += r.applied;
+          unchanged += list.length - r.applied - r.refused.length;
+          for (const x of r.refused) refused.push({ line: x.line, field: `traits.${x.trait}`, message: x.message });
         }),
       );
       // Count the chunk once: a redelivered chunk changes no contact and no counter.
       await env.DB.batch([
         env.DB.prepare("INSERT OR IGNORE INTO import_chunks (import_id, chunk) VALUES (?, ?)").bind(importId, chunk),
         env.DB.prepare(
-          `UPDATE imports SET applied = applied + ?, unchanged = unchanged + ?, updated_at = ?,
-             status = CASE WHEN applied + unchanged + failed + ? >= accepted THEN 'done' ELSE status END
+          `UPDATE imports SET applied = applied + ?, unchanged = unchanged + ?, failed = failed + ?, updated_at = ?,
+             status = CASE WHEN applied + unchanged + failed + ? >= accepted THEN 'done' ELSE status END,
+             errors = CASE WHEN ? = 0 THEN errors ELSE (SELECT json_group_array(json(value)) FROM
+               (SELECT value FROM json_each(imports.errors) UNION ALL SELECT value FROM json_each(?) LIMIT ${MAX_ERRORS})) END
            WHERE id = ? AND changes() = 1`,
-        ).bind(applied, unchanged, now(), applied + unchanged, importId),
+        ).bind(applied, unchanged, refused.length, now(), applied + unchanged + refused.length, refused.length, JSON.stringify(refused), importId),
       ]);
       msg.ack();
     } catch (err) {

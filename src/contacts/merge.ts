@@ -8,6 +8,7 @@ import { now } from "../clock";
 import { activeRuns, maxSeq, refreshAbsenceTimers } from "../flows/runner";
 import { newId } from "../ids";
 import { stagesOf } from "../settings/schema";
+import { TRAITS_BYTES, fillWithin, kb } from "../size-limits";
 import type { ConsentRow } from "../consent/ledger";
 import { type NumberClaim, joinLedger, lapseOtherNumbers, takeNumber } from "./numbers";
 import { type Session, cancelMessage, gateMessage, setStage } from "./session";
@@ -70,8 +71,9 @@ export function absorb(s: Session, dump: HandOver, fromId: string, claim: Number
   // Consent travels with its provenance, still tied to the number it was given for, in the order it happened.
   joinLedger(s, dump.consent);
   for (const f of dump.flags) s.store.run("INSERT OR IGNORE INTO flags (name, source, at) VALUES (?, ?, ?)", f.name, f.source, f.at);
-  // The known contact's traits win; the anonymous one fills gaps.
-  const traits = { ...JSON.parse(dump.contact.traits), ...JSON.parse(s.contact.traits) };
+  // The known contact's traits win; the anonymous one fills gaps while they fit under the cap.
+  const { traits, dropped } = fillWithin(JSON.parse(s.contact.traits), JSON.parse(dump.contact.traits));
+  if (dropped.length) console.warn(`merge ${fromId} into ${s.contact.id}: traits over the ${kb(TRAITS_BYTES)} cap left out: ${dropped.join(", ")}`);
   const order = stagesOf(s.config.settings);
   const later = order.indexOf(dump.contact.stage ?? "") > order.indexOf(s.contact.stage ?? "");
   s.store.run("UPDATE contact SET traits = ?, timezone = coalesce(timezone, ?)", JSON.stringify(traits), dump.contact.timezone);

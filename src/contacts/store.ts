@@ -52,6 +52,12 @@ export const MIGRATIONS = [
     breached_at INTEGER, rev INTEGER NOT NULL DEFAULT 0);`,
   // Runs in a flow's control group (holdout): they go through the flow without sending.
   `ALTER TABLE runs ADD COLUMN holdout INTEGER NOT NULL DEFAULT 0;`,
+  // The outbox is flushed per queue and cut by bytes; a row that can never be sent is set aside
+  // (kept, counted on the contact) instead of blocking the rows behind it. See ./outbox.ts.
+  `ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE contact ADD COLUMN set_aside INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE outbox_aside (seq INTEGER PRIMARY KEY, queue TEXT NOT NULL, body TEXT NOT NULL, bytes INTEGER NOT NULL,
+    reason TEXT NOT NULL, attempts INTEGER NOT NULL, at INTEGER NOT NULL);`,
 ];
 
 /**
@@ -63,7 +69,7 @@ export const MIGRATIONS = [
 export const FRESH = `
   CREATE TABLE contact (id TEXT PRIMARY KEY, phone TEXT, timezone TEXT, traits TEXT NOT NULL DEFAULT '{}', stage TEXT,
     stage_at INTEGER, created_at INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0, merged_into TEXT,
-    suppressed INTEGER NOT NULL DEFAULT 0, tz_source TEXT, undeliverable TEXT);
+    suppressed INTEGER NOT NULL DEFAULT 0, tz_source TEXT, undeliverable TEXT, set_aside INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE stage_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, from_stage TEXT,
     to_stage TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
   CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
@@ -80,7 +86,9 @@ export const FRESH = `
     consent TEXT, cleared_at INTEGER, links TEXT);
   CREATE TABLE decisions (id TEXT PRIMARY KEY, message_id TEXT, flow_key TEXT, outcome TEXT NOT NULL,
     reason TEXT NOT NULL, until INTEGER, detail TEXT, at INTEGER NOT NULL);
-  CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, body TEXT NOT NULL);
+  CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);
+  CREATE TABLE outbox_aside (seq INTEGER PRIMARY KEY, queue TEXT NOT NULL, body TEXT NOT NULL, bytes INTEGER NOT NULL,
+    reason TEXT NOT NULL, attempts INTEGER NOT NULL, at INTEGER NOT NULL);
   CREATE TABLE seen (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
   CREATE TABLE consent (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, purpose TEXT NOT NULL,
     action TEXT NOT NULL, state TEXT NOT NULL, source TEXT NOT NULL, phone TEXT, text TEXT, proof TEXT,
@@ -108,6 +116,8 @@ export interface ContactRow {
   suppressed: number;
   tz_source: string | null;
   undeliverable: string | null;
+  /** Outbox rows that could never be sent and were set aside (see ./outbox.ts). */
+  set_aside: number;
 }
 
 /** A message row. */

@@ -1,5 +1,5 @@
 /** From a validated Segment call to the contact's DO: normalise, resolve identity (the DO claims a new phone). */
-import { routeCall, toE164 } from "../contacts/identity";
+import { contactIdFor, routeCall, toE164 } from "../contacts/identity";
 import { isValidTimeZone } from "../time/zoned";
 import type { FieldError } from "../http/problem";
 import { getConfig } from "../settings/config";
@@ -36,9 +36,28 @@ export function normalise(call: Call, prefix = ""): { ok: true; call: IngestCall
   };
 }
 
-/** Deliver one normalised call to its contact. */
-export async function ingest(env: Env, call: Call, normalised: IngestCall): Promise<{ contactId: string; duplicate: boolean }> {
+/** What delivering a call came to; `refused` names the trait that would take the contact's traits over their cap. */
+export interface Ingested {
+  contactId: string;
+  duplicate: boolean;
+  refused?: FieldError;
+}
+
+/** Deliver one normalised call to its contact. `prefix` starts the field a refusal names (`batch.3.`). */
+export async function ingest(env: Env, call: Call, normalised: IngestCall, prefix = ""): Promise<Ingested> {
   const { version } = await getConfig(env.DB);
+  // An identify that claims a phone or merges contacts is checked against the traits cap first,
+  // so a refused one moves no phone and merges nothing; any other refusal stores nothing in the DO.
+  if (call.type === "identify" && (normalised.phone || (call.userId && call.anonymousId))) {
+    const target = await contactIdFor(call.userId ? "user" : "anon", (call.userId ?? call.anonymousId)!);
+    const refused = await env.CONTACT.getByName(target).traitsRefusal(normalised);
+    if (refused) return { contactId: target, duplicate: false, refused: { field: `${prefix}traits.${refused.trait}`, message: refused.message } };
+  }
   const contactId = await routeCall(env, call);
-  return env.CONTACT.getByName(contactId).ingest(contactId, normalised, version);
+  const r = await env.CONTACT.getByName(contactId).ingest(contactId, normalised, version);
+  return {
+    contactId: r.contactId,
+    duplicate: r.duplicate,
+    ...(r.refused ? { refused: { field: `${prefix}traits.${r.refused.trait}`, message: r.refused.message } } : {}),
+  };
 }

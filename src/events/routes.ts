@@ -29,7 +29,8 @@ for (const [type, schema] of [["identify", IdentifyCall], ["track", TrackCall]] 
       // An erased contact's number is never stored again (one D1 read, only when the call carries a phone).
       if (n.call.phone && (await isErased(c.env, n.call.phone))) return badFields([erasedError("traits.phone")]);
       const r = await ingest(c.env, call, n.call);
-      return c.json({ ok: true as const, ...r }, 200);
+      if (r.refused) return badFields([r.refused]);
+      return c.json({ ok: true as const, contactId: r.contactId, duplicate: r.duplicate }, 200);
     },
   );
 }
@@ -77,7 +78,11 @@ events.openapi(
             rejected.push({ index, errors: [erasedError(`batch.${index}.traits.phone`)] });
             continue;
           }
-          const r = await ingest(c.env, call, n.call);
+          const r = await ingest(c.env, call, n.call, `batch.${index}.`);
+          if (r.refused) {
+            rejected.push({ index, errors: [r.refused] });
+            continue;
+          }
           accepted++;
           if (r.duplicate) duplicates++;
         }

@@ -1,5 +1,6 @@
 /** Segment Spec calls (identify, track, batch), validated with zod. */
 import { z } from "@hono/zod-openapi";
+import { callSizeErrors } from "../size-limits";
 
 const Id = z.string().trim().min(1).max(200);
 const Obj = z.record(z.string(), z.unknown());
@@ -15,11 +16,17 @@ const Common = {
 const needsId = <T extends { userId?: string; anonymousId?: string }>(v: T) => Boolean(v.userId || v.anonymousId);
 const idMessage = { message: "userId or anonymousId is required", path: ["userId"] };
 
+/** A call over its size limit (32 KB a call, 16 KB of traits) is refused naming its biggest field. */
+export function withinSizeLimits(value: object, ctx: z.RefinementCtx): void {
+  for (const e of callSizeErrors(value as Record<string, unknown>)) ctx.addIssue({ code: "custom", path: e.path, message: e.message });
+}
+
 /** zod schema of an identify call. */
 export const IdentifyCall = z
   .object({ type: z.literal("identify").optional(), ...Common, traits: Obj.default({}) })
   .loose()
   .refine(needsId, idMessage)
+  .superRefine(withinSizeLimits)
   .openapi("IdentifyCall", {
     example: { userId: "u-123", anonymousId: "a-9", traits: { firstName: "Ada", phone: "+1 415 555 0100" }, context: { timezone: "America/Los_Angeles" } },
   });
@@ -29,6 +36,7 @@ export const TrackCall = z
   .object({ type: z.literal("track").optional(), ...Common, event: z.string().trim().min(1).max(200), properties: Obj.default({}) })
   .loose()
   .refine(needsId, idMessage)
+  .superRefine(withinSizeLimits)
   .openapi("TrackCall", {
     example: { userId: "u-123", event: "Checkout Started", messageId: "evt-1", properties: { value: 42.5, currency: "USD", checkout_url: "https://shop.example/c/1" } },
   });

@@ -13,6 +13,7 @@ import { Job, Purpose } from "../settings/schema";
 import { iso, now } from "../clock";
 import { claimKey, fingerprint, noteKeyContact } from "./idempotency";
 import { erasedError, isErased } from "../privacy/erased";
+import { withinSizeLimits } from "../events/schema";
 
 /** Messages sub-app. */
 export const messages = newApp();
@@ -29,6 +30,7 @@ const SendBody = z
   })
   .strict()
   .refine((b) => Boolean(b.contact) !== Boolean(b.to), { message: "give exactly one of contact or to", path: ["contact"] })
+  .superRefine(withinSizeLimits)
   .openapi("SendMessage", { example: { to: "+14155550100", template: "order-confirmation", properties: { order_id: "1001" } } });
 
 /** The 422 for a key already used with another request: names the header and what differs. */

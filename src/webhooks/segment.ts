@@ -31,7 +31,7 @@ export function segmentCalls(body: unknown): { calls: unknown[]; batch: boolean 
 /** Validate and ingest calls; one person's calls keep their order, different people go in parallel. */
 export async function ingestSegment(env: Env, calls: unknown[], batch: boolean): Promise<SegmentOutcome> {
   const out: SegmentOutcome = { accepted: 0, duplicates: 0, ignored: 0, rejected: [] };
-  const groups = new Map<string, Array<{ call: Call; n: Extract<ReturnType<typeof normalise>, { ok: true }> }>>();
+  const groups = new Map<string, Array<{ call: Call; n: Extract<ReturnType<typeof normalise>, { ok: true }>; index: number }>>();
   calls.forEach((item, index) => {
     // Segment sends absent ids as null (`"anonymousId": null` on server calls): absent is what they mean.
     const raw = item && typeof item === "object" ? Object.fromEntries(Object.entries(item).filter(([, v]) => v !== null)) : item;
@@ -46,12 +46,16 @@ export async function ingestSegment(env: Env, calls: unknown[], batch: boolean):
     const n = normalise(call, prefix ? `${prefix}.` : "");
     if (!n.ok) return void out.rejected.push({ index, errors: n.errors });
     const key = call.userId ? `u:${call.userId}` : `a:${call.anonymousId}`;
-    groups.set(key, [...(groups.get(key) ?? []), { call, n }]);
+    groups.set(key, [...(groups.get(key) ?? []), { call, n, index }]);
   });
   await Promise.all(
     [...groups.values()].map(async (list) => {
-      for (const { call, n } of list) {
-        const r = await ingest(env, call, n.call);
+      for (const { call, n, index } of list) {
+        const r = await ingest(env, call, n.call, batch ? `batch.${index}.` : "");
+        if (r.refused) {
+          out.rejected.push({ index, errors: [r.refused] });
+          continue;
+        }
         out.accepted++;
         if (r.duplicate) out.duplicates++;
         if (!batch) out.contactId = r.contactId;

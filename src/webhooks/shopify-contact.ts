@@ -56,7 +56,8 @@ export async function applyShopify(env: Env, work: ShopifyWork): Promise<boolean
   const stub = env.CONTACT.getByName(contactId);
   for (const call of work.calls) {
     // A call with a phone the contact does not have yet claims it there, as any identify does.
-    await stub.ingest(contactId, call, version);
+    const r = await stub.ingest(contactId, call, version);
+    if (r.refused) console.warn(`shopify ${work.topic} ${work.eventId}: traits.${r.refused.trait} ${r.refused.message}; the rest of the delivery goes on`);
   }
   // A fulfillment carries no customer: remember whose order this is.
   if (work.orderId) await alias(env, `shopify-order:${work.orderId}`).getOrSet(contactId);

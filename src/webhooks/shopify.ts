@@ -9,6 +9,7 @@ import { toE164 } from "../contacts/identity";
 import type { IngestCall } from "../events/schema";
 import type { FieldError } from "../http/problem";
 import { fieldErrors } from "../http/problem";
+import { callSizeErrors } from "../size-limits";
 
 /** The topics Tidings maps; others are acknowledged and ignored. */
 export const SHOPIFY_TOPICS = [
@@ -81,7 +82,7 @@ export function mapShopify(topic: ShopifyTopic, payload: unknown, eventId: strin
   if (kind === "fulfillment") {
     work.forOrder = str(p.order_id);
     work.calls.push(shipped(p));
-    return { ok: true, work };
+    return withinSizeLimits(work);
   }
   // A customers/* payload is the customer; the others carry it in `customer` (null for guests).
   const customer = kind === "customer" ? p : obj(p.customer);
@@ -92,6 +93,15 @@ export function mapShopify(topic: ShopifyTopic, payload: unknown, eventId: strin
   } else if (kind === "order") {
     work.orderId = str(p.id);
     work.calls.push(topic === "orders/cancelled" ? orderCancelled(p) : orderCompleted(p));
+  }
+  return withinSizeLimits(work);
+}
+
+/** Each event of a delivery is held to the limits of a /v1 call (32 KB, 16 KB of traits): one over them is refused naming its field. */
+function withinSizeLimits(work: ShopifyWork): { ok: true; work: ShopifyWork } | { ok: false; errors: FieldError[] } {
+  for (const call of work.calls) {
+    const errors = callSizeErrors(call.type === "identify" ? { traits: call.traits } : { event: call.event, properties: call.properties });
+    if (errors.length) return { ok: false, errors: errors.map((e) => ({ field: e.path.join("."), message: `${call.event ?? "identify"}: ${e.message}` })) };
   }
   return { ok: true, work };
 }
