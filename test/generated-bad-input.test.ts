@@ -130,6 +130,27 @@ describe("every operation of /openapi.json", () => {
   }
 });
 
+describe("contact imports (streamed files the OpenAPI document has no schema for)", () => {
+  it("refuses a file with no rows, NDJSON or CSV, without writing anything", async () => {
+    const blank = (chars: string[]) => fc.array(fc.constantFrom(...chars), { maxLength: 6 }).map((parts) => parts.join(""));
+    const file = fc.oneof(
+      blank(["", " ", "\n", "\r\n", "\t"]).map((body) => ({ type: "application/x-ndjson", body })),
+      // A CSV with its header and nothing under it but line breaks.
+      fc.tuple(fc.subarray(["userId", "phone", "stage", "firstName", "consent_marketing"], { minLength: 1 }), blank(["\n", "\r\n"])).map(([cols, tail]) => ({ type: "text/csv", body: cols.join(",") + tail })),
+    );
+    const start = await d1Rows();
+    last = undefined;
+    await fc.assert(
+      fc.asyncProperty(file, ({ type, body }) =>
+        check({ rule: `${type} with no rows`, method: "POST", path: "/v1/contacts/import", headers: { authorization: `Bearer ${OWNER}`, "content-type": type }, body }, { aimsAtContact: false, fields: ["(body)"] }),
+      ),
+      { numRuns: RUNS, ...REPLAY },
+    );
+    await flushRecords();
+    expect(changed(start, await d1Rows())).toEqual([]);
+  });
+});
+
 describe("every webhook", () => {
   for (const name of Object.keys(badDeliveries({ smsapi: "" }, ""))) {
     it(`${name} refuses generated bad deliveries without writing anything`, async () => {
