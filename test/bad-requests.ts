@@ -49,7 +49,7 @@ export function operations(doc: Doc): Operation[] {
 }
 
 /** A schema with its `$ref` resolved. */
-export function deref(doc: Doc, s: Schema): Schema {
+function deref(doc: Doc, s: Schema): Schema {
   while (s?.$ref) s = doc.components!.schemas![String(s.$ref).split("/").pop()!]!;
   return s ?? {};
 }
@@ -62,7 +62,7 @@ const typesOf = (s: Schema): string[] | undefined => {
 };
 
 /** The JSON type of a value, as a schema names it. */
-export function jsonType(v: unknown): string {
+function jsonType(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
   if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
@@ -73,7 +73,7 @@ const DATE_TIME = "2026-11-24T18:00:00.000Z";
 const PATTERN_SAMPLES = ["a", "a1", "marketing", "form", "b_1", "AA", "2026-11-24", "10:00", "+14155550100"];
 
 /** A value the schema accepts (its example, default or the simplest thing that fits). */
-export function sample(doc: Doc, s0: Schema): unknown {
+function sample(doc: Doc, s0: Schema): unknown {
   const s = deref(doc, s0);
   if ("example" in s) return s.example;
   if ("default" in s) return s.default;
@@ -122,8 +122,10 @@ function nodes(doc: Doc, s0: Schema, value: unknown, path: string[] = []): Node[
   return out;
 }
 
-/** `value` with the node at `path` replaced (or deleted when `to` is `DELETE`). */
+/** Marks a node to delete rather than replace. */
 const DELETE = Symbol("delete");
+
+/** `value` with the node at `path` replaced (or deleted when `to` is `DELETE`). */
 function setAt(value: unknown, path: string[], to: unknown): unknown {
   if (!path.length) return to;
   const copy = structuredClone(value) as Record<string, unknown>;
@@ -136,7 +138,7 @@ function setAt(value: unknown, path: string[], to: unknown): unknown {
 }
 
 /** The field name problem.ts gives a body path. */
-export const fieldOf = (path: string[]) => path.join(".") || "(body)";
+const fieldOf = (path: string[]) => path.join(".") || "(body)";
 
 const anyJson = fc.oneof(
   fc.constant(null),
