@@ -80,19 +80,61 @@ app.get("/", (c) => c.json({ name: "tidings", docs: "/docs", openapi: "/openapi.
 app.notFound(() => problem(404, "Not found", "no such route; see /docs"));
 app.onError(onError);
 
+/** A queue consumer: handles (acks or retries) every message of its batch. */
+type Consumer = (batch: MessageBatch<never>, env: Env) => Promise<void>;
+
+/**
+ * The consumer of each queue wrangler.toml binds, by exact name (dead-letter queues too). A queue
+ * that is not listed fails loudly instead of falling through to some other consumer.
+ */
+const QUEUE_CONSUMERS: Record<string, Consumer> = {
+  "tidings-send": consumeSends as Consumer,
+  "tidings-send-dlq": consumeDeadLetters as Consumer,
+  "tidings-records": consumeRecords as Consumer,
+  "tidings-import": consumeImports as Consumer,
+  "tidings-notify": consumeNotifications as Consumer,
+  "tidings-broadcast": consumeFanout as Consumer,
+};
+
+/** A Cron Trigger's job. */
+type CronJob = (controller: ScheduledController, env: Env) => Promise<void>;
+
+/** The job of each cron in wrangler.toml [triggers], by its exact expression. */
+const CRON_JOBS: Record<string, CronJob> = {
+  // 06:00 UTC on the 1st: the previous month's governance report, stored in D1 (idempotent per period).
+  "0 6 1 * *": async (controller, env) => {
+    const { from, to } = previousMonth(controller.scheduledTime);
+    const { id } = await storeReport(env, from, to);
+    console.log(`governance report ${id} stored`);
+  },
+};
+
 export default {
   fetch: app.fetch,
+  // Throwing retries the whole batch (wrangler.toml max_retries, then the dead-letter queue) and shows
+  // the failure in the logs; no message of an unknown queue is acked, so none is lost.
   async queue(batch, env, _ctx) {
-    if (batch.queue.startsWith("tidings-records")) return consumeRecords(batch as MessageBatch<RecordMessage>, env);
-    if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch as MessageBatch<SendJob>, env);
-    if (batch.queue.startsWith("tidings-import")) return consumeImports(batch as MessageBatch<ImportChunk>, env);
-    if (batch.queue.startsWith("tidings-notify")) return consumeNotifications(batch as MessageBatch<NotifyJob>, env);
-    if (batch.queue.startsWith("tidings-broadcast")) return consumeFanout(batch as MessageBatch<FanoutJob>, env);
-    return consumeSends(batch as MessageBatch<SendJob>, env);
+    const consume = QUEUE_CONSUMERS[batch.queue];
+    if (!consume) {
+      const error = new Error(`no consumer for queue ${batch.queue} (${batch.messages.length} messages retried); add it to QUEUE_CONSUMERS in src/index.ts`);
+      console.error(error.message);
+      throw error;
+    }
+    return consume(batch as MessageBatch<never>, env);
   },
-  // The monthly Cron Trigger (wrangler.toml [triggers]): the previous month's governance report, stored in D1.
-  async scheduled(controller, env, ctx) {
-    const { from, to } = previousMonth(controller.scheduledTime);
-    ctx.waitUntil(storeReport(env, from, to).then(({ id }) => console.log(`governance report ${id} stored`)));
+  // Awaited, not left to waitUntil: a failed run fails the invocation, so the Cron Trigger's history shows it.
+  async scheduled(controller, env, _ctx) {
+    const job = CRON_JOBS[controller.cron];
+    if (!job) {
+      const error = new Error(`no job for cron "${controller.cron}"; add it to CRON_JOBS in src/index.ts`);
+      console.error(error.message);
+      throw error;
+    }
+    try {
+      await job(controller, env);
+    } catch (err) {
+      console.error(`cron "${controller.cron}" failed (scheduled time ${controller.scheduledTime})`, err);
+      throw err;
+    }
   },
 } satisfies ExportedHandler<Env>;

@@ -393,7 +393,7 @@ describe("bad caps", () => {
       [[{ ...DAILY, max: 1.5 }], "rules.0.max"],
       [[DAILY, { ...WEEKLY, name: "daily" }], "rules"],
       [[{ ...DAILY, name: "Daily Cap" }], "rules.0.name"],
-      [[{ ...DAILY, scope: { country: "US" } }], "rules.0.scope"],
+      [[{ ...DAILY, scope: { country: "US" } }], "rules.0.scope.country"], // an unknown key is named itself
     ];
     for (const [rules, field] of cases) {
       const r = await api("PUT", "/v1/settings/caps", { rules });

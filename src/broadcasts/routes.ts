@@ -61,14 +61,19 @@ broadcasts.openapi(
       headers: z.object({ "idempotency-key": z.string().min(1).max(200).optional() }),
       body: { required: true, content: { "application/json": { schema: BroadcastBody } } },
     },
-    responses: { 201: { description: "Created; the dry run is under way" }, 200: { description: "Replayed" }, ...PROBLEMS },
+    responses: {
+      201: { description: "Created; the dry run is under way" },
+      200: { description: "Replayed (a dry run that never started is queued again)" },
+      503: { description: "Created, but the dry run could not be queued: repeat the request with the same Idempotency-Key" },
+      ...PROBLEMS,
+    },
   }),
   async (c) => {
     const body = c.req.valid("json");
     const key = c.req.valid("header")["idempotency-key"];
     if (key) {
-      const prior = await c.env.DB.prepare("SELECT id FROM broadcasts WHERE idempotency_key = ?").bind(key).first<{ id: string }>();
-      if (prior) return c.json(await progress(c.env, (await load(c.env, prior.id))!), 200);
+      const prior = await replay(c.env, key);
+      if (prior) return prior;
     }
     const config = await getConfig(c.env.DB);
     const tpl = config.templates.get(body.template);
@@ -86,21 +91,56 @@ broadcasts.openapi(
     // The message's purpose is always the template's: `segment.consent` only narrows who is asked.
     const purpose = tpl.purpose;
     const t = now();
-    // Two requests with one Idempotency-Key at once: the unique key lets one in, the other answers with it.
-    const inserted = await c.env.DB.prepare(
-      "INSERT INTO broadcasts (id, name, status, body, flow_key, dry_run, idempotency_key, created_by, created_at, updated_at) VALUES (?, ?, 'draft', ?, ?, 'running', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-    ).bind(id, body.name, JSON.stringify({ ...body, purpose }), flowKey, key ?? null, c.get("keyId"), t, t).first();
-    if (!inserted) {
-      const prior = await c.env.DB.prepare("SELECT id FROM broadcasts WHERE idempotency_key = ?").bind(key ?? "").first<{ id: string }>();
-      return c.json(await progress(c.env, (await load(c.env, prior!.id))!), 200);
+    // One D1 batch (one transaction): the broadcast, its flow and the audit entry are all written or none is.
+    try {
+      await saveVersion(c.env.DB, "flows", flowKey, broadcastFlow(body, purpose, tpl.job), () => [
+        c.env.DB.prepare(
+          "INSERT INTO broadcasts (id, name, status, body, flow_key, dry_run, idempotency_key, created_by, created_at, updated_at) VALUES (?, ?, 'draft', ?, ?, 'running', ?, ?, ?, ?)",
+        ).bind(id, body.name, JSON.stringify({ ...body, purpose }), flowKey, key ?? null, c.get("keyId"), t, t),
+        auditStatement(c, { action: "broadcast.create", target: `broadcast:${id}`, after: body }),
+      ]);
+    } catch (err) {
+      // Two requests with one Idempotency-Key at once: the unique key lets one in; the other's batch
+      // rolls back whole and it answers with the one that got in.
+      const prior = key ? await replay(c.env, key) : undefined;
+      if (prior) return prior;
+      throw err;
     }
-    await saveVersion(c.env.DB, "flows", flowKey, broadcastFlow(body, purpose, tpl.job), () => [
-      auditStatement(c, { action: "broadcast.create", target: `broadcast:${id}`, after: body }),
-    ]);
-    await c.env.BROADCAST_QUEUE.send({ id, phase: "dry_run", page: 0, after: "" } satisfies FanoutJob, { contentType: "json" });
+    if (!(await startDryRun(c.env, id))) {
+      return problem(503, "Dry run not started", `broadcast ${id} was created but its dry run could not be queued; repeat the request with the same Idempotency-Key, or POST /v1/broadcasts/${id}/dry-run`, { broadcast: id });
+    }
     return c.json(await progress(c.env, (await load(c.env, id))!), 201);
   },
 );
+
+/** Queue the first page of a broadcast's dry run; false (logged) when the queue refused it. */
+async function startDryRun(env: Env, id: string): Promise<boolean> {
+  try {
+    await env.BROADCAST_QUEUE.send({ id, phase: "dry_run", page: 0, after: "" } satisfies FanoutJob, { contentType: "json" });
+    return true;
+  } catch (err) {
+    console.error(`broadcast ${id}: the dry run could not be queued`, err);
+    return false;
+  }
+}
+
+/**
+ * The answer to a repeated Idempotency-Key: the broadcast it created. A dry run that is still
+ * "running" with no page stored may never have been queued (the first request failed after its
+ * commit), so it is queued again; fan-out pages are idempotent, so a second chain changes no count.
+ */
+async function replay(env: Env, key: string): Promise<Response | undefined> {
+  const prior = await env.DB.prepare("SELECT id FROM broadcasts WHERE idempotency_key = ?").bind(key).first<{ id: string }>();
+  if (!prior) return undefined;
+  const b = (await load(env, prior.id))!;
+  if (b.status === "draft" && b.dry_run === "running") {
+    const page = await env.DB.prepare("SELECT 1 FROM broadcast_pages WHERE broadcast_id = ? AND phase = 'dry_run' LIMIT 1").bind(b.id).first();
+    if (!page && !(await startDryRun(env, b.id))) {
+      return problem(503, "Dry run not started", `broadcast ${b.id} exists but its dry run could not be queued; try again`, { broadcast: b.id });
+    }
+  }
+  return Response.json(await progress(env, b), { status: 200 });
+}
 
 broadcasts.openapi(
   route("read", { method: "get", path: "/broadcasts", tags: ["Broadcasts"], summary: "Broadcasts, newest first", responses: { 200: { description: "Broadcasts" }, ...PROBLEMS } }),

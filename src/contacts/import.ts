@@ -113,8 +113,14 @@ imports.openapi(
     const stages = stagesOf(config.settings);
     const erased = await erasedChecker(c.env);
     const importId = newId("imp");
-    await c.env.DB.prepare("INSERT INTO imports (id, status, created_by, created_at, updated_at) VALUES (?, 'reading', ?, ?, ?)")
-      .bind(importId, c.get("keyId"), now(), now()).run();
+    // The import's row is written with its first chunk (its consumer counts into it), so a file with no rows writes nothing.
+    let created = false;
+    const create = async () => {
+      if (created) return;
+      created = true;
+      await c.env.DB.prepare("INSERT INTO imports (id, status, created_by, created_at, updated_at) VALUES (?, 'reading', ?, ?, ?)")
+        .bind(importId, c.get("keyId"), now(), now()).run();
+    };
     const errors: Array<{ line: number } & FieldError> = [];
     let rows = 0, accepted = 0, rejected = 0, chunkNo = 0;
     let chunk: ImportRecord[] = [];
@@ -130,6 +136,7 @@ imports.openapi(
     // CHUNK_BYTES, and a batch goes out at 10 chunks or before it would pass BATCH_BYTES.
     const send = async () => {
       if (!pending.length) return;
+      await create();
       await c.env.IMPORT_QUEUE.sendBatch(pending.map((body) => ({ body, contentType: "json" as const })));
       pending.length = 0;
       pendingBytes = 0;
@@ -204,6 +211,8 @@ imports.openapi(
       if (rest) await each(rest);
     }
     await flush(true);
+    if (!rows) return badFields([{ field: "(body)", message: "the file has no rows" }]);
+    await create();
     const status = accepted ? "applying" : "done";
     await c.env.DB.batch([
       c.env.DB.prepare("UPDATE imports SET status = ?, rows = ?, accepted = ?, rejected = ?, errors = ?, updated_at = ? WHERE id = ?")

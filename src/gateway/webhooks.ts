@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app";
-import { problem } from "../http/problem";
+import { badFields, problem } from "../http/problem";
 import { now } from "../clock";
 import { getConfig } from "../settings/config";
 import { contactForPhone, toE164 } from "../contacts/identity";
@@ -43,7 +43,7 @@ async function signedUrls(c: import("hono").Context<AppEnv>): Promise<string[]> 
 /** Verify a Twilio webhook (after `requireSecret`); a problem response when it fails. */
 export async function verifiedTwilio(c: import("hono").Context<AppEnv>): Promise<{ params: Record<string, string | string[]> } | Response> {
   const signature = c.req.header("x-twilio-signature");
-  if (!signature) return problem(400, "Missing signature", "X-Twilio-Signature is required");
+  if (!signature) return problem(400, "Missing signature", "X-Twilio-Signature is required", { errors: [{ field: "X-Twilio-Signature", message: "required" }] });
   const params = await formParams(c.req.raw);
   for (const url of await signedUrls(c)) {
     if (await verifyTwilioSignature(c.env.TWILIO_AUTH_TOKEN, url, params, signature)) return { params };
@@ -70,7 +70,11 @@ providerWebhooks.post("/webhooks/twilio/status", requireSecret("TWILIO_AUTH_TOKE
   const contactId = c.req.query("c");
   const status = one("MessageStatus") ?? one("SmsStatus");
   if (!messageId || !contactId || !/^c_[0-9a-z]{20}$/.test(contactId) || !status) {
-    return problem(400, "Invalid request", "the callback needs m and c in its URL and MessageStatus in its body");
+    return badFields([
+      ...(messageId ? [] : [{ field: "m", message: "the callback URL needs our message id" }]),
+      ...(contactId && /^c_[0-9a-z]{20}$/.test(contactId) ? [] : [{ field: "c", message: "the callback URL needs our contact id" }]),
+      ...(status ? [] : [{ field: "MessageStatus", message: "required" }]),
+    ]);
   }
   await c.env.CONTACT.getByName(contactId).recordReceipt(messageId, {
     status: fromTwilioStatus(status), providerId: one("MessageSid") ?? one("SmsSid"), errorCode: one("ErrorCode"), at: now(),
@@ -94,7 +98,9 @@ providerWebhooks.post("/webhooks/twilio/inbound", requireSecret("TWILIO_AUTH_TOK
   };
   const from = toE164(one("From") ?? "");
   const sid = one("MessageSid") ?? one("SmsSid");
-  if (!from || !sid) return problem(400, "Invalid request", "an inbound message needs From (a phone number) and MessageSid");
+  if (!from || !sid) {
+    return badFields([...(from ? [] : [{ field: "From", message: "a phone number" }]), ...(sid ? [] : [{ field: "MessageSid", message: "required" }])]);
+  }
   const answered = one("OptOutType")?.toLowerCase();
   // An erased person's number is never stored again: the reply is dropped (the number is suppressed).
   if (await isErased(c.env, from)) return c.body(twiml(), 200, { "content-type": "text/xml" });
@@ -117,7 +123,9 @@ providerWebhooks.get("/webhooks/smsapi/status", requireSecret("SMSAPI_CALLBACK_S
   const ids = list("MsgId");
   const statuses = list("status");
   const idxs = list("idx");
-  if (!ids[0] || ids.length !== statuses.length || ids.length > 5) return problem(400, "Invalid request", "MsgId and status must list the same number (1 to 5) of reports");
+  if (!ids[0] || ids.length !== statuses.length || ids.length > 5) {
+    return badFields(["MsgId", "status"].map((field) => ({ field, message: "MsgId and status must list the same number (1 to 5) of reports" })));
+  }
   for (let i = 0; i < ids.length; i++) {
     const status = fromSmsapiStatus(statuses[i]!);
     if (!status) continue;

@@ -19,10 +19,13 @@ export function problem(status: number, title: string, detail?: string, extra: R
 
 /** The fields a zod error names, as dotted paths (`properties.value`, `batch.3.userId`). */
 export function fieldErrors(error: ZodError, prefix = ""): FieldError[] {
-  return error.issues.map((i) => ({
-    field: [prefix, ...i.path.map(String)].filter(Boolean).join(".") || "(body)",
-    message: i.message,
-  }));
+  const field = (path: PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join(".") || "(body)";
+  return error.issues.flatMap((i) =>
+    // An unknown key is named itself (`segment.colour`), not the object that holds it.
+    i.code === "unrecognized_keys"
+      ? i.keys.map((k) => ({ field: field([...i.path, k]), message: `Unrecognized key: "${k}"` }))
+      : [{ field: field(i.path), message: i.message }],
+  );
 }
 
 /** 400 naming every bad field. */
@@ -35,10 +38,17 @@ export function invalid(error: ZodError, prefix = ""): Response {
   return badFields(fieldErrors(error, prefix));
 }
 
+/** 415 naming the content type: a JSON route was sent something else (or a body without a type). */
+export function badContentType(): Response {
+  const message = "send the body as application/json";
+  return problem(415, "Unsupported media type", message, { errors: [{ field: "content-type", message }] });
+}
+
 /** Turn anything thrown in a handler into a problem response. */
 export function onError(err: Error, c: Context): Response {
   if (err instanceof HTTPException) {
     const status = err.status;
+    if (status === 415) return badContentType();
     const title = status === 413 ? "Payload too large" : status === 400 ? "Invalid request" : err.message || "Request failed";
     const detail = status === 400 && /JSON/i.test(err.message) ? "the body is not valid JSON" : err.message;
     return problem(status, title, detail, status === 400 ? { errors: [{ field: "(body)", message: detail }] } : {});
