@@ -2,6 +2,7 @@
  * The operations of the model-based test as fast-check commands: each one acts on the real Worker,
  * updates the reference model the same way, lets the queues settle and checks the invariants.
  */
+import { IDEMPOTENCY_TTL_MS } from "../../src/messages/idempotency";
 import fc from "fast-check";
 import { checkCalls, checkOwnership, checkSettled, type RunContext, type StepObservation, type Violation } from "./invariants";
 import { NUMBER_KINDS, PURPOSES, REPLY_WORDS, Reference, type ReplyWord, localMinutes } from "./reference";
@@ -28,8 +29,8 @@ export class Run implements RunContext {
   readonly world = new World();
   readonly callsById = new Map<string, number>();
   readonly oneOffTo = new Map<string, string>();
-  /** Idempotency keys used: key → the request sent under it. */
-  readonly keys = new Map<string, string>();
+  /** Idempotency keys used: key → the request sent under it, and when (keys are kept 24 h). */
+  readonly keys = new Map<string, { request: string; at: number }>();
   readonly trace: string[] = [];
   readonly violations: Array<Violation & { step: number }> = [];
   private readonly ids = new Map<string, string>();
@@ -53,6 +54,13 @@ export class Run implements RunContext {
 
   contactIdOf(identity: string): string | undefined {
     return this.ids.get(identity) ?? this.world.phoneContacts.get(identity.slice(6));
+  }
+
+  /** A contact the model made for a number (`phone:<n>#<k>`) is the one the number's alias names now. */
+  async bindNumberContact(owner: string | undefined, phone: string): Promise<void> {
+    if (!owner?.startsWith("phone:") || this.ids.has(owner)) return;
+    const id = await this.world.alias(phone);
+    if (id) this.ids.set(owner, id);
   }
 
   /** Record violations; in strict mode the first step with any throws (fast-check then shrinks). */
@@ -176,6 +184,7 @@ async function act(run: Run, world: World, op: Op): Promise<void> {
       const phone = world.phones[op.phone]!;
       await world.reply(phone, op.word, op.twice);
       m.reply(phone, op.word, world.now());
+      await run.bindNumberContact(m.ownerIdentity(phone), phone);
       return;
     }
     case "suppress": {
@@ -192,7 +201,8 @@ async function act(run: Run, world: World, op: Op): Promise<void> {
       const to = op.to === undefined ? undefined : world.phones[op.to]!;
       const key = op.key === undefined ? undefined : `${world.tag}-k${op.key}`;
       const request = JSON.stringify({ to, who: op.who, template: op.template });
-      const earlier = key ? run.keys.get(key) : undefined;
+      const held = key ? run.keys.get(key) : undefined;
+      const earlier = held && world.now() - held.at < IDEMPOTENCY_TTL_MS ? held.request : undefined;
       const r = await world.send(to ? { to } : { contact: op.who }, op.template, key, op.mode);
       if (earlier !== undefined && earlier !== request) {
         // Refused (422, or 404 for a contact that does not exist) is fine; accepted is a second send.
@@ -204,9 +214,9 @@ async function act(run: Run, world: World, op: Op): Promise<void> {
         return;
       }
       if (r.status !== 202) return;
-      if (key && earlier === undefined) run.keys.set(key, request);
+      if (key && earlier === undefined) run.keys.set(key, { request, at: world.now() });
       if (to) {
-        m.contactFor(to);
+        await run.bindNumberContact(m.contactFor(to), to);
         if (r.messageId) run.oneOffTo.set(r.messageId, to);
       }
       return;

@@ -59,7 +59,8 @@ describe("STOP", () => {
     r.reply(N, "STOP", T + MIN);
     expect(r.verdict(N, "transactional", "normal").ok).toBe(false);
     expect(r.verdict(M, "transactional", "normal")).toEqual({ ok: true });
-    expect(r.owner(N)).toBe("user:0");
+    // The old number was given up: the reply comes from a number nobody owns, which a new contact takes.
+    expect(r.owner(N)).toBe(`phone:${N}`);
   });
 
   it("follows the number to its next owner", () => {

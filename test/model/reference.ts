@@ -76,6 +76,8 @@ export class Reference {
   /** Identities that can no longer be used (anonymous ids merged into an erased person). */
   readonly retired = new Set<Identity>();
   private seq = 0;
+  /** How many contacts each number has made (a reply or one-off to a number nobody owned). */
+  private readonly phoneContactsMade = new Map<string, number>();
 
   /** A copy to judge later steps against (the state before a step). */
   clone(): Reference {
@@ -87,6 +89,7 @@ export class Reference {
     for (const p of this.suppressed) r.suppressed.add(p);
     for (const p of this.erased) r.erased.add(p);
     for (const p of this.retired) r.retired.add(p);
+    for (const [k, v] of this.phoneContactsMade) r.phoneContactsMade.set(k, v);
     r.seq = this.seq;
     return r;
   }
@@ -145,7 +148,10 @@ export class Reference {
   contactFor(phone: string): Identity {
     const o = this.owner(phone);
     if (o) return o;
-    const id = `phone:${phone}`;
+    // A number nobody owns makes a new contact each time (the one it made before gave it up).
+    const n = this.phoneContactsMade.get(phone) ?? 0;
+    this.phoneContactsMade.set(phone, n + 1);
+    const id = n ? `phone:${phone}#${n}` : `phone:${phone}`;
     this.claim(id, phone);
     return id;
   }
@@ -155,13 +161,19 @@ export class Reference {
     if (this.mergedInto.has(anon)) return;
     const anonPhone = this.phoneOf.get(anon) ?? null;
     this.mergedInto.set(anon, user);
-    if (!this.phoneOf.get(user) && anonPhone) this.phoneOf.set(user, anonPhone);
+    const userPhone = this.phoneOf.get(user);
+    if (!userPhone && anonPhone) this.phoneOf.set(user, anonPhone);
+    // A known contact that has a number keeps it; the merged contact's number is left unowned.
+    else if (anonPhone && anonPhone !== userPhone && this.ownerOf.get(anonPhone) === anon) this.ownerOf.delete(anonPhone);
     this.phoneOf.delete(anon);
   }
 
   private claim(person: Identity, phone: string): void {
     const prev = this.owner(phone);
     if (prev && prev !== person && this.phoneOf.get(prev) === phone) this.phoneOf.set(prev, null);
+    // A contact that takes a new number gives its old one up: nobody owns it until someone claims it.
+    const old = this.phoneOf.get(person);
+    if (old && old !== phone && this.ownerOf.get(old) !== undefined && this.root(this.ownerOf.get(old)!) === person) this.ownerOf.delete(old);
     this.ownerOf.set(phone, person);
     this.phoneOf.set(person, phone);
   }

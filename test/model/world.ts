@@ -120,6 +120,8 @@ export class World {
   readonly phones = SLOT_KINDS.map(numberOf);
   /** Contacts that numbers created (a reply or one-off to a new number). */
   readonly phoneContacts = new Map<string, string>();
+  /** Every contact a number has named after a reply or one-off (they are checked even after losing it). */
+  private readonly numberContacts = new Set<string>();
   /** Messages whose gateway answer was lost (the consumer died after the call). */
   readonly lost = new Set<string>();
   private lastSeq = 0;
@@ -164,6 +166,7 @@ export class World {
       if (a) ids.add(a);
     }
     for (const id of this.phoneContacts.values()) ids.add(id);
+    for (const id of this.numberContacts) ids.add(id);
     return [...ids];
   }
 
@@ -219,6 +222,7 @@ export class World {
     if (twice) await post();
     const owner = await lookupAlias(env, `phone:${phone}`);
     if (owner && !this.phoneContacts.has(phone)) this.phoneContacts.set(phone, owner);
+    if (owner) this.numberContacts.add(owner);
     return status;
   }
 
