@@ -33,13 +33,16 @@ async function waitFor(url, ms) {
   throw new Error(`${url} did not start within ${ms} ms`);
 }
 
-/** Start Prism on `spec` and the recording, programmable front on `port`; returns a stop function. */
-export async function startProviderMock(port, spec, root) {
+/** Start Prism on `spec` and the recording, programmable front on `port`; returns a stop function. `warm`: requests sent to Prism first. */
+export async function startProviderMock(port, spec, root, warm = []) {
   const prismPort = await freePort();
   const prism = spawn(path.join(root, "node_modules/.bin/prism"), ["mock", "-h", "127.0.0.1", "-p", String(prismPort), spec], {
     stdio: ["ignore", "ignore", "inherit"],
   });
   await waitFor(`http://127.0.0.1:${prismPort}/`, 60_000);
+  // Prism validates an operation's schemas on its first request, which can outlast a test's client
+  // timeout on a busy machine: pay that here, straight to Prism, so the recording front sees nothing.
+  for (const w of warm) await fetch(`http://127.0.0.1:${prismPort}${w.path}`, w.init).then((r) => r.text()).catch(() => {});
 
   const captured = [];
   const program = [];
