@@ -3,7 +3,7 @@
  * gateway is called, and the DO records the result. Acked or retried per message.
  */
 import { now, realNow } from "../clock";
-import type { PreparedLink } from "../contacts/contact-do";
+import type { PreparedLink } from "./types";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { type Sender, chooseSender } from "../senders/settings";
 import { type Config, getConfig } from "../settings/config";

@@ -1,5 +1,5 @@
 /** The one small interface every SMS gateway implements (sandbox now; Twilio and SMSAPI later). */
-import type { DispatchResult } from "../contacts/contact-do";
+import type { DispatchResult } from "./types";
 import type { Config } from "../settings/config";
 import { sandbox } from "./sandbox";
 import { smsapi } from "./smsapi";

@@ -3,7 +3,7 @@
  * phone) and reports it delivered at once — or failed, for numbers listed in settings.gateway.sandbox.fail.
  */
 import { now } from "../clock";
-import type { DispatchResult } from "../contacts/contact-do";
+import type { DispatchResult } from "./types";
 import type { Config } from "../settings/config";
 import type { Gateway } from "./gateway";
 

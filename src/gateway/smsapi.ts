@@ -5,7 +5,7 @@
  * Errors arrive as HTTP 200 with `{error, message}`.
  */
 import { now } from "../clock";
-import type { DispatchResult } from "../contacts/contact-do";
+import type { DispatchResult } from "./types";
 import type { Config } from "../settings/config";
 import type { Gateway, OutboundSms } from "./gateway";
 

@@ -4,7 +4,7 @@
  * then reconciled, never blindly resent), and `reconcile` looks the message up by number and text.
  */
 import { now } from "../clock";
-import type { DispatchResult } from "../contacts/contact-do";
+import type { DispatchResult } from "./types";
 import type { Config } from "../settings/config";
 import type { Gateway, OutboundSms } from "./gateway";
 

@@ -1,6 +1,6 @@
 /** `POST /v1/templates/preview`: a saved template or an inline body, for a sample or a real contact, with cost. */
 import { z } from "@hono/zod-openapi";
-import type { ContactView } from "../contacts/contact-do";
+import type { ContactView } from "../contacts/rpc-types";
 import { resolveRef, toE164 } from "../contacts/identity";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { badFields, problem } from "../http/problem";
