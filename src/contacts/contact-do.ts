@@ -31,55 +31,10 @@ import { type BroadcastEntry, type EntryResult, enterBroadcast } from "../broadc
 import { flushOutbox, outboxView } from "./outbox";
 import { type ContactRow, ContactStore, EVENT_LOG_LIMIT, type EventRow, type MessageRow, type RunRow, type TimerRow } from "./store";
 import type { Decision } from "../gate/decision";
+import { type DispatchResult, DISPATCH_TIMEOUT_MS, type Prepared, type PreparedLink, RECONCILE_RETRY_MS } from "../gateway/types";
+import type { ContactView, Hop, JsonBag, OneOff, TimelineItem, TraitsRefusal } from "./rpc-types";
+import { contactView, exportRows, timelinePage } from "./views";
 import { TRAITS_BYTES, fillWithin, jsonBytes, kb, traitsRefusal, utf8Bytes } from "../size-limits";
-
-/** A short link the consumer stores before the message reaches the gateway. */
-export interface PreparedLink {
-  code: string;
-  url: string;
-  messageId: string;
-  contactId: string;
-  templateKey: string;
-  flowKey: string | null;
-  expiresAt: number;
-}
-
-/** What the send consumer gets back when it asks to send a message. */
-export type Prepared =
-  | { action: "send"; messageId: string; to: string; body: string; expiresAt: number; purpose: string; attempt: number; links: PreparedLink[] }
-  | { action: "drop"; status: string; reason?: string }
-  | { action: "later"; delaySeconds: number }
-  /** `gateway`: the gateway (and sender) the lost attempt went through, as recorded when it was marked dispatching. */
-  | { action: "reconcile"; messageId: string; to: string; body: string; since: number; gateway: string | null };
-
-/** How long an attempt may be in flight before its outcome counts as unknown (above any gateway timeout). */
-export const DISPATCH_TIMEOUT_MS = 60_000;
-
-/** How long a dead-lettered message in doubt waits before it is reconciled with its gateway again. */
-export const RECONCILE_RETRY_MS = 10 * 60_000;
-
-/** What the gateway said about one message. */
-export type DispatchResult =
-  | { ok: true; gateway: string; providerId: string; status: "sent" | "delivered" | "failed"; at: number; errorCode?: string; errorMessage?: string }
-  | { ok: false; transient: true; gateway: string; errorCode?: string; errorMessage?: string }
-  | { ok: false; transient: false; gateway: string; errorCode: string; errorMessage: string; effect?: "stopped" | "undeliverable" };
-
-/** A one-off send request (`POST /v1/messages`). */
-export interface OneOff {
-  idempotencyKey?: string;
-  fingerprint: string;
-  template: string;
-  purpose?: string;
-  job?: string;
-  expiresInMs?: number;
-  properties: Record<string, unknown>;
-}
-
-/** How a call about a number reached this contact: the contact that passed it on, and how many times it was passed. */
-export interface Hop {
-  via?: string;
-  n?: number;
-}
 
 /** One contact's lifecycle state: profile, stage, events, flow runs, messages, decisions and timers. */
 export class ContactDO extends DurableObject<Env> {
@@ -156,7 +111,7 @@ export class ContactDO extends DurableObject<Env> {
         return { conflict: prior.fingerprint !== req.fingerprint, message: prior, decision, replayed: true };
       }
       const { message, decision } = createMessage(s, { ...req, idemKey, flowKey: undefined });
-      return { conflict: false, message: s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", message.id)!, decision, replayed: false };
+      return { conflict: false, message: s.store.message(message.id)!, decision, replayed: false };
     });
   }
 
@@ -176,7 +131,7 @@ export class ContactDO extends DurableObject<Env> {
     // Awaits first (an older template version is a D1 read); the status is read only after them.
     const tpl = pinned.template_version == null ? undefined : await getTemplateVersion(this.env.DB, config, pinned.template_key, pinned.template_version);
     return this.work(config, contact.id, (s): Prepared => {
-      const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+      const m = s.store.message(messageId);
       if (!m) return { action: "drop", status: "unknown" };
       if (m.status === "dispatching" && now() - m.updated_at < DISPATCH_TIMEOUT_MS) {
         // Another delivery of this queue message is sending it right now.
@@ -220,7 +175,7 @@ export class ContactDO extends DurableObject<Env> {
     const contact = this.store.contact()!;
     let stoppedElsewhere: string | undefined;
     const status = await this.work(config, contact.id, (s) => {
-      const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+      const m = s.store.message(messageId);
       if (!m || (m.status !== "dispatching" && m.status !== "dispatch_unknown")) return m?.status ?? "unknown";
       // The attempt is settled: its start is no longer needed (the next attempt records its own).
       s.store.run("DELETE FROM seen WHERE key = ?", `dispatched:${messageId}`);
@@ -276,7 +231,7 @@ export class ContactDO extends DurableObject<Env> {
     if (!c) return "unknown";
     const config = await getConfig(this.env.DB);
     return this.work(config, c.id, (s) => {
-      const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+      const m = s.store.message(messageId);
       if (!m) return "unknown";
       if (RECEIPT_RANK[r.status]! <= (RECEIPT_RANK[m.status] ?? 99)) return m.status;
       // A receipt settles an attempt in doubt as well as the gateway's answer would.
@@ -301,7 +256,7 @@ export class ContactDO extends DurableObject<Env> {
     const contact = this.store.contact();
     if (!contact) return;
     await this.work(config, contact.id, (s) => {
-      const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+      const m = s.store.message(messageId);
       if (!m || ["sent", "delivered", "failed", "skipped", "undelivered"].includes(m.status)) return;
       if (m.status === "dispatching" || m.status === "dispatch_unknown") {
         s.store.touchMessage(messageId, { status: "dispatch_unknown", error_code: "dead_letter", error_message: `${why}; reconciling with the gateway` });
@@ -456,34 +411,7 @@ export class ContactDO extends DurableObject<Env> {
    * before its decision. The cursor is (at, rank, id) of the last item.
    */
   async timeline(limit: number, before?: [number, number, string]): Promise<{ items: TimelineItem[]; next: string | null }> {
-    const cursor = before ?? [Number.MAX_SAFE_INTEGER, 9, "~"];
-    const rows = this.store.all<{ at: number; rank: number; kind: string; id: string; data: string }>(
-      `SELECT * FROM (
-        SELECT at, 1 AS rank, 'stage' AS kind, id, json_object('from', from_stage, 'to', to_stage, 'reason', reason) AS data FROM stage_history
-        UNION ALL SELECT at, 2, 'event', printf('%012d', seq),
-          json_object('event', name, 'type', type, 'messageId', message_id, 'properties', json(properties)) FROM events
-        UNION ALL SELECT at, 3, 'consent', id, json_object('purpose', purpose, 'action', action, 'state', state, 'source', source,
-          'text', text, 'phone', phone, 'stop', stop, 'proof', json(proof)) FROM consent
-        UNION ALL SELECT created_at, 4, 'message', id, json_object('template', template_key, 'templateVersion', template_version,
-          'status', status, 'reason', reason, 'purpose', purpose, 'job', job, 'flow', flow_key, 'body', body, 'segments', segments,
-          'consent', json(consent)) FROM messages
-        UNION ALL SELECT at, 5, 'decision', id, json_object('messageId', message_id, 'flow', flow_key, 'outcome', outcome,
-          'reason', reason, 'until', until, 'detail', detail) FROM decisions
-      ) WHERE (at, rank, id) < (?, ?, ?) ORDER BY at DESC, rank DESC, id DESC LIMIT ?`,
-      cursor[0], cursor[1], cursor[2], limit + 1,
-    );
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    // A consent entry kept without effect (a grant after a STOP without the person's own act) says why.
-    const effects = page.some((r) => r.kind === "consent") ? ledgerEffects({ store: this.store, config: await getConfig(this.env.DB) }) : new Map();
-    const unapplied = (id: string) => {
-      const effect = effects.get(id);
-      return effect && !effect.applied ? { applied: false, reason: effect.reason } : {};
-    };
-    return {
-      items: page.map((r) => ({ at: new Date(r.at).toISOString(), kind: r.kind, id: r.id, ...dropNulls(JSON.parse(r.data)), ...(r.kind === "consent" ? unapplied(r.id) : {}) })),
-      next: rows.length > limit && last ? btoa(JSON.stringify([last.at, last.rank, last.id])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : null,
-    };
+    return timelinePage(this.store, () => getConfig(this.env.DB), limit, before);
   }
 
   /**
@@ -495,7 +423,7 @@ export class ContactDO extends DurableObject<Env> {
     if (!c) return "preview";
     const config = await getConfig(this.env.DB);
     return this.work(config, c.id, (s) => {
-      const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", hit.messageId);
+      const m = s.store.message(hit.messageId);
       let reason = hit.previewReason;
       if (!reason && m?.delivered_at && hit.at - m.delivered_at < DELIVERY_PREVIEW_MS) reason = "within_1s_of_delivery";
       const kind = reason ? "preview" : "click";
@@ -563,48 +491,12 @@ export class ContactDO extends DurableObject<Env> {
 
   /** The contact as the API shows it: state, pending timers, recent events, runs and decisions. */
   async view(): Promise<ContactView | undefined> {
-    const c = this.store.contact();
-    if (!c) return undefined;
-    const s = this.store;
-    const config = await getConfig(this.env.DB);
-    const session: Session = { store: this.store, config, flows: new Map(), contact: c };
-    return {
-      id: c.id,
-      phone: c.phone,
-      timezone: c.timezone,
-      traits: JSON.parse(c.traits),
-      stage: c.stage,
-      mergedInto: c.merged_into,
-      suppressed: c.suppressed === 1,
-      outbox: outboxView(this.store),
-      flags: s.all<{ name: string; source: string; at: number }>("SELECT * FROM flags ORDER BY name").map((f) => ({ name: f.name, source: f.source, at: new Date(f.at).toISOString() })),
-      consent: consentSummary(session),
-      consentHistory: consentHistory(session),
-      createdAt: new Date(c.created_at).toISOString(),
-      stageHistory: s.all<{ from_stage: string | null; to_stage: string; reason: string; at: number }>("SELECT * FROM stage_history ORDER BY seq").map((h) => ({
-        from: h.from_stage, to: h.to_stage, reason: h.reason, at: new Date(h.at).toISOString(),
-      })),
-      timers: s.all<TimerRow>("SELECT * FROM timers ORDER BY due_at").map((t) => ({ id: t.id, kind: t.kind, ref: t.ref, dueAt: new Date(t.due_at).toISOString() })),
-      runs: s.all<RunRow>("SELECT * FROM runs ORDER BY started_at DESC LIMIT 20").map((r) => ({
-        id: r.id, flow: r.flow_key, version: r.version, status: r.status, pc: r.pc, startedAt: new Date(r.started_at).toISOString(),
-      })),
-      recentEvents: s.all<EventRow>("SELECT * FROM events ORDER BY seq DESC LIMIT 20").map((e) => ({
-        messageId: e.message_id, type: e.type, event: e.name, properties: JSON.parse(e.properties), at: new Date(e.at).toISOString(),
-      })),
-      recentDecisions: s.all<{ message_id: string; flow_key: string | null; outcome: string; reason: string; until: number | null; detail: string | null; at: number }>(
-        "SELECT * FROM decisions ORDER BY at DESC, rowid DESC LIMIT 20",
-      ).map((d) => ({
-        messageId: d.message_id, flow: d.flow_key, outcome: d.outcome, reason: d.reason,
-        until: d.until ? new Date(d.until).toISOString() : undefined, detail: d.detail ?? undefined, at: new Date(d.at).toISOString(),
-      })),
-    };
+    return this.store.contact() ? contactView(this.store, await getConfig(this.env.DB)) : undefined;
   }
 
   /** Everything this contact's Durable Object holds, every row of every table (personal-data export). */
   async exportData(): Promise<Record<string, JsonBag[]> | undefined> {
-    if (!this.store.contact()) return undefined;
-    const tables = this.store.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> '_schema' ORDER BY name");
-    return Object.fromEntries(tables.map((t) => [t.name, this.store.all<JsonBag>(`SELECT * FROM "${t.name}"`)]));
+    return this.store.contact() ? exportRows(this.store) : undefined;
   }
 
   /**
@@ -755,40 +647,6 @@ export class ContactDO extends DurableObject<Env> {
   }
 }
 
-/** JSON objects of any shape (traits, properties): typed loosely because RPC cannot carry `unknown`. */
-// biome-ignore lint: deliberate
-type JsonBag = Record<string, any>;
-
-/** A contact as `GET /v1/contacts/:id` shows it. */
-export interface ContactView {
-  id: string;
-  phone: string | null;
-  timezone: string | null;
-  traits: JsonBag;
-  stage: string | null;
-  mergedInto: string | null;
-  suppressed: boolean;
-  /** Rows waiting for their queue, and rows that could never be sent and were set aside (counted, newest few shown). */
-  outbox: ReturnType<typeof outboxView>;
-  flags: Array<{ name: string; source: string; at: string }>;
-  /** Consent state per purpose with entries, for the current phone. */
-  consent: Record<string, ConsentState>;
-  /** Every ledger entry, oldest first, with provenance. */
-  consentHistory: ReturnType<typeof consentHistory>;
-  createdAt: string;
-  stageHistory: Array<{ from: string | null; to: string; reason: string; at: string }>;
-  timers: Array<{ id: string; kind: string; ref: string; dueAt: string }>;
-  runs: Array<{ id: string; flow: string; version: number; status: string; pc: number; startedAt: string }>;
-  recentEvents: Array<{ messageId: string; type: string; event: string | null; properties: JsonBag; at: string }>;
-  recentDecisions: Array<{ messageId: string; flow: string | null; outcome: string; reason: string; until?: string; detail?: string; at: string }>;
-}
-
-/** A trait an identify may not write, and why (the traits would pass their cap). */
-export interface TraitsRefusal {
-  trait: string;
-  message: string;
-}
-
 /** The traits an identify leaves a contact with. */
 function identifiedTraits(stored: JsonBag, call: IngestCall): JsonBag {
   const traits = { ...stored, ...call.traits };
@@ -845,7 +703,7 @@ function noteDelivery(s: Session, m: MessageRow, status: string): void {
 
 /** A message in doubt goes back through the send consumer, which reconciles it before anything else. */
 function reconcileAgain(s: Session, messageId: string): void {
-  const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+  const m = s.store.message(messageId);
   if (!m || (m.status !== "dispatching" && m.status !== "dispatch_unknown")) return;
   s.store.enqueueSend({ contactId: s.contact.id, messageId, to: m.to, purpose: m.purpose });
 }
@@ -853,14 +711,6 @@ function reconcileAgain(s: Session, messageId: string): void {
 /** How far along a message is, for receipts: they only move it forward. */
 const RECEIPT_RANK: Record<string, number> = { dispatching: 0, dispatch_unknown: 0, sent: 1, delivered: 2, undelivered: 2, failed: 2 };
 
-/** One entry of a contact's timeline. */
-// Fields vary by kind; typed loosely because RPC's recursive type mapping of JSON values explodes.
-// biome-ignore lint: any is deliberate here
-export type TimelineItem = { at: string; kind: string; id: string; [field: string]: any };
-
-function dropNulls(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
-}
 
 /** The contact projection for D1, with its consent summary and flags (one record per unit of work). */
 function project(s: Session): void {

@@ -78,7 +78,7 @@ export function createMessage(s: Session, m: NewMessage): { message: MessageRow;
     m.purpose ?? tpl?.purpose ?? "transactional", job, s.contact.stage, JSON.stringify(m.properties), t + expiry, t, t,
   );
   const decision = gateMessage(s, id, "flow");
-  return { message: s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", id)!, decision, existed: false };
+  return { message: s.store.message(id)!, decision, existed: false };
 }
 
 /**
@@ -86,7 +86,7 @@ export function createMessage(s: Session, m: NewMessage): { message: MessageRow;
  * `phase` is "flow" when first decided, "send" at the consumer's re-check.
  */
 export function gateMessage(s: Session, messageId: string, phase: "flow" | "send" | "timer"): Decision {
-  const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId)!;
+  const m = s.store.message(messageId)!;
   const decision = decisionFor(s, m);
   // Consumer re-checks that pass are not news; every other outcome is recorded.
   if (!(phase === "send" && decision.outcome === "sent")) recordDecision(s, m, decision);
@@ -180,7 +180,7 @@ export function recordDecision(s: Session, m: Pick<MessageRow, "flow_key"> & { i
  * merged into another): skipped, with the decision recorded.
  */
 export function cancelMessage(s: Session, messageId: string, detail: string, reason = "cancelled"): boolean {
-  const m = s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", messageId);
+  const m = s.store.message(messageId);
   if (!m || !["pending", "queued", "deferred"].includes(m.status)) return false;
   recordDecision(s, m, { outcome: "skipped", reason, detail });
   s.store.clearTimer(`send:${m.id}`);

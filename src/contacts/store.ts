@@ -230,6 +230,11 @@ export class ContactStore {
     return this.first<ContactRow>("SELECT * FROM contact LIMIT 1");
   }
 
+  /** One message of this contact, by id. */
+  message(id: string): MessageRow | undefined {
+    return this.first<MessageRow>("SELECT * FROM messages WHERE id = ?", id);
+  }
+
   /** Queue a record for D1 (sent after the transaction commits). */
   record(r: RecordMessage): void {
     this.run("INSERT INTO outbox (queue, body) VALUES ('records', ?)", JSON.stringify(r));
@@ -265,7 +270,7 @@ export class ContactStore {
   touchMessage(id: string, changes: Partial<MessageRow>): MessageRow {
     const sets = Object.keys(changes).map((k) => `"${k}" = ?`);
     this.run(`UPDATE messages SET ${[...sets, "updated_at = ?", "rev = rev + 1"].join(", ")} WHERE id = ?`, ...Object.values(changes), now(), id);
-    const m = this.first<MessageRow>("SELECT * FROM messages WHERE id = ?", id)!;
+    const m = this.message(id)!;
     const contactId = this.contact()!.id;
     this.record({
       kind: "message", id: m.id, rev: m.rev, contactId, flowKey: m.flow_key, runId: m.run_id, step: m.step,

@@ -106,7 +106,7 @@ function emit(
   s: Session, key: string, type: OutcomeRecord["type"], event: string, at: number, touch?: Credit,
   money: { revenue: number | null; currency: string | null } = { revenue: null, currency: null },
 ): void {
-  const m = touch ? s.store.first<MessageRow>("SELECT * FROM messages WHERE id = ?", touch.messageId) : undefined;
+  const m = touch ? s.store.message(touch.messageId) : undefined;
   s.store.record({
     kind: "outcome", id: `${s.contact.id}:${key}`, contactId: s.contact.id, type, event, at, ...money,
     messageId: m?.id ?? null, flowKey: m?.flow_key ?? null, templateKey: m?.template_key ?? null, templateVersion: m?.template_version ?? null,
