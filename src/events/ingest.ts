@@ -46,9 +46,9 @@ export interface Ingested {
 /** Deliver one normalised call to its contact. `prefix` starts the field a refusal names (`batch.3.`). */
 export async function ingest(env: Env, call: Call, normalised: IngestCall, prefix = ""): Promise<Ingested> {
   const { version } = await getConfig(env.DB);
-  // An identify that claims a phone or merges contacts is checked against the traits cap first,
-  // so a refused one moves no phone and merges nothing; any other refusal stores nothing in the DO.
-  if (call.type === "identify" && (normalised.phone || (call.userId && call.anonymousId))) {
+  // An identify that merges contacts is checked against the traits cap first, so a refused one merges
+  // nothing. A phone needs no pre-check: the contact checks the cap before it claims the number.
+  if (call.type === "identify" && call.userId && call.anonymousId) {
     const target = await contactIdFor(call.userId ? "user" : "anon", (call.userId ?? call.anonymousId)!);
     const refused = await env.CONTACT.getByName(target).traitsRefusal(normalised);
     if (refused) return { contactId: target, duplicate: false, refused: { field: `${prefix}traits.${refused.trait}`, message: refused.message } };
