@@ -67,7 +67,8 @@ async function deliver(env: Env, r: Ready, prefix: string): Promise<{ contactId:
   return { contactId: last.contactId, duplicate: last.duplicate };
 }
 
-const refuse = (r: Refused) => (r.forbidden ? problem(403, "Forbidden", r.errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors: r.errors }) : badFields(r.errors));
+const refuse = (r: Refused, extra: Record<string, unknown> = {}) =>
+  r.forbidden ? problem(403, "Forbidden", r.errors.map((e) => `${e.field}: ${e.message}`).join("; "), { errors: r.errors, ...extra }) : badFields(r.errors, extra);
 
 /** One call of `type`, validated. */
 async function acceptOne(c: Ctx, type: CallType, data: object): Promise<Response> {
@@ -120,7 +121,7 @@ async function acceptBatch(c: Ctx, b: z.infer<typeof BatchBody>): Promise<Respon
     }),
   );
   rejected.sort((x, y) => x.index - y.index);
-  if (!accepted) return refuse({ errors: rejected.flatMap((r) => r.errors), forbidden: forbidden === rejected.length });
+  if (!accepted) return refuse({ errors: rejected.flatMap((r) => r.errors), forbidden: forbidden === rejected.length }, { rejected });
   return c.json({ accepted, duplicates, rejected }, 200);
 }
 
