@@ -13,13 +13,11 @@
  */
 import { toE164 } from "../contacts/identity";
 import { isValidTimeZone } from "../time/zoned";
+import { PAGE_VIEWED, SCREEN_VIEWED } from "../settings/vocabulary";
 import type { Call } from "./ingest";
 import type { Context, SegmentCall } from "./schema";
 
-/** The event a `page` call becomes. */
-export const PAGE_VIEWED = "Page Viewed";
-/** The event a `screen` call becomes. */
-export const SCREEN_VIEWED = "Screen Viewed";
+export { PAGE_VIEWED, SCREEN_VIEWED };
 
 /** What a batch says for all its calls. */
 export interface BatchDefaults {
