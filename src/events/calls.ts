@@ -17,8 +17,6 @@ import { PAGE_VIEWED, SCREEN_VIEWED } from "../settings/vocabulary";
 import type { Call } from "./ingest";
 import type { Context, SegmentCall } from "./schema";
 
-export { PAGE_VIEWED, SCREEN_VIEWED };
-
 /** What a batch says for all its calls. */
 export interface BatchDefaults {
   sentAt?: string;

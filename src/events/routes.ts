@@ -11,7 +11,8 @@ import { requires } from "../http/auth";
 import { type FieldError, badFields, fieldErrors, invalid, problem } from "../http/problem";
 import { erasedError, isErased } from "../privacy/erased";
 import { browserRefusal } from "./browser";
-import { type BatchDefaults, PAGE_VIEWED, SCREEN_VIEWED, personOf, toContactCalls } from "./calls";
+import { PAGE_VIEWED, SCREEN_VIEWED } from "../settings/vocabulary";
+import { type BatchDefaults, personOf, toContactCalls } from "./calls";
 import { type Call, ingest, joinPreviousUser, normalise } from "./ingest";
 import { BatchBody, CALL_SCHEMAS, type CallType, type IngestCall, type SegmentCall } from "./schema";
 
