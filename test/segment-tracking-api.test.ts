@@ -109,8 +109,8 @@ describe("what a call carries", () => {
     const happened = now() - 10 * 60_000;
     await api("POST", "/v1/track", { userId, event: "Call Skewed", timestamp: iso(happened + skew), sentAt: iso(now() + skew) });
     await api("POST", "/v1/batch", { sentAt: iso(now() + skew), batch: [{ type: "track", userId, event: "Batch Skewed", timestamp: iso(happened + skew) }] });
-    // Without sentAt, the timestamp is taken as sent.
-    await api("POST", "/v1/track", { userId, event: "As Sent", timestamp: iso(happened - 60_000) });
+    // Without sentAt, the timestamp is taken as sent (ISO 8601 without an offset is UTC).
+    await api("POST", "/v1/track", { userId, event: "As Sent", timestamp: iso(happened - 60_000).replace("Z", "") });
     const at = Object.fromEntries((await view(`user:${userId}`)).recentEvents.map((e: any) => [e.event, Date.parse(e.at)]));
     // Our clock runs on while the test sends (milliseconds); uncorrected, the skew would be two hours.
     expect(Math.abs(at["Call Skewed"] - happened)).toBeLessThan(5_000);

@@ -23,6 +23,11 @@ export interface BatchDefaults {
   context?: Context;
 }
 
+/** Epoch ms of an ISO 8601 instant; one without an offset is UTC (not the isolate's zone). */
+export function instant(iso: string): number {
+  return Date.parse(/(?:[zZ]|[+-]\d\d:?\d\d)$/.test(iso) ? iso : `${iso}Z`);
+}
+
 /**
  * When a call happened, on our clock: its `timestamp` (or `originalTimestamp`) moved by how far the
  * sender's clock was off when it sent the call (`received − sentAt`); as sent without a `sentAt`.
@@ -31,7 +36,7 @@ export function happenedAt(call: { timestamp?: string; originalTimestamp?: strin
   const ts = call.timestamp ?? call.originalTimestamp;
   if (!ts) return undefined;
   const sent = call.sentAt ?? batchSentAt;
-  return Date.parse(ts) + (sent ? receivedAt - Date.parse(sent) : 0);
+  return instant(ts) + (sent ? receivedAt - instant(sent) : 0);
 }
 
 /**

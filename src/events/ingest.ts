@@ -2,6 +2,7 @@
 import { contactIdFor, routeCall, toE164 } from "../contacts/identity";
 import { isValidTimeZone } from "../time/zoned";
 import type { FieldError } from "../http/problem";
+import { instant } from "./calls";
 import { getConfig } from "../settings/config";
 import type { IngestCall } from "./schema";
 
@@ -39,7 +40,7 @@ export function normalise(call: Call, prefix = ""): { ok: true; call: IngestCall
       event: call.type === "track" ? call.event : undefined,
       properties: call.type === "track" ? call.properties : {},
       traits: call.type === "identify" ? call.traits : {},
-      at: call.at ?? (call.timestamp ? Date.parse(call.timestamp) : undefined),
+      at: call.at ?? (call.timestamp ? instant(call.timestamp) : undefined),
       timezone: call.context?.timezone,
       locale: call.context?.locale,
       phone,

@@ -17,8 +17,8 @@ const Id = z
 const RequiredId = z.union([z.string().trim().min(1).max(200), z.number()]).transform(String);
 /** A JSON object that clients may send as `null` for "none". */
 const Bag = Obj.nullish().transform((v) => v ?? {});
-/** ISO 8601 with an offset, or null (absent). */
-const Instant = z.iso.datetime({ offset: true }).nullish().transform((v) => v ?? undefined);
+/** ISO 8601 (with an offset, or none: UTC), or null (absent). */
+const Instant = z.iso.datetime({ offset: true, local: true }).nullish().transform((v) => v ?? undefined);
 
 /** zod schema of `context`: what Tidings reads of it (the rest, `library`, `page`, `userAgent`…, is kept as sent). */
 export const Context = z
