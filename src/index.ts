@@ -17,6 +17,7 @@ import { consoleApp } from "./console/routes";
 import { type ImportChunk, consumeImports, imports } from "./contacts/import";
 import { contacts } from "./contacts/routes";
 import { docsPage } from "./docs";
+import { segmentEdge } from "./events/edge";
 import { events } from "./events/routes";
 import { flows } from "./flows/routes";
 import { governance } from "./governance/routes";
@@ -51,6 +52,8 @@ app.use("*", shortHost);
 app.route("/", redirects);
 app.route("/", providerWebhooks);
 app.route("/", webhooks);
+// Segment's tracking API: write keys, text/plain bodies, its size limits, CORS and browser keys.
+app.use("/v1/*", segmentEdge);
 const limit = bodyLimit({ maxSize: 1024 * 1024, onError: () => problem(413, "Payload too large", "the body is over 1 MiB") });
 // Imports are streamed row by row, so they may be any size; every other body is capped.
 app.use("/v1/*", (c, next) => (c.req.path === "/v1/contacts/import" ? next() : limit(c, next)));

@@ -7,6 +7,8 @@
 
 /** One API call, webhook event or import row, as JSON: Segment's limit (its clients count 1 KB = 1024 bytes). */
 export const CALL_BYTES = 32 * 1024;
+/** One `/v1/batch` request, whatever the number of calls in it: Segment's limit. */
+export const BATCH_BYTES = 500 * 1024;
 /** A contact's stored traits, as JSON, after every identify, import and merge. */
 export const TRAITS_BYTES = 16 * 1024;
 

@@ -24,7 +24,8 @@ describe("events", () => {
     expect(r.body.errors.map((e: any) => e.field)).toContain("userId");
     const r2 = await api("POST", "/v1/track", { userId: "u1" }, { key: INGEST });
     expect(r2.body.errors.map((e: any) => e.field)).toContain("event");
-    const r3 = await api("POST", "/v1/track", { userId: 42, event: "X" }, { key: INGEST });
+    // A number is a valid Segment id (kept as its string); a boolean is not.
+    const r3 = await api("POST", "/v1/track", { userId: true, event: "X" }, { key: INGEST });
     expect(r3.body.errors.map((e: any) => e.field)).toContain("userId");
     const r4 = await api("POST", "/v1/track", { userId: "u", event: "X", properties: [1] }, { key: INGEST });
     expect(r4.body.errors.map((e: any) => e.field)).toContain("properties");
@@ -41,10 +42,12 @@ describe("events", () => {
     expect((await api("GET", `/v1/contacts/user:${user}`)).status).toBe(404);
   });
 
-  it("answers 413 for a body over 1 MiB", async () => {
-    const r = await api("POST", "/v1/track", { userId: "u", event: "X", properties: { blob: "x".repeat(1_100_000) } }, { key: INGEST });
+  it("answers 413 for a body over 1 MiB, and Segment's 400 on the tracking API", async () => {
+    const r = await api("PUT", "/v1/settings/brand", { name: "x".repeat(1_100_000) });
     expect(r.status).toBe(413);
     expect(r.type).toBe(PROBLEM);
+    const t = await api("POST", "/v1/track", { userId: "u", event: "X", properties: { blob: "x".repeat(1_100_000) } }, { key: INGEST });
+    expect([t.status, t.type, t.body.errors[0].field]).toEqual([400, PROBLEM, "(body)"]);
   });
 
   it("accepts the valid calls of a batch and lists the rejected ones by index", async () => {
@@ -57,7 +60,7 @@ describe("events", () => {
         batch: [
           { type: "identify", userId: user, traits: { firstName: "Bea" } },
           { type: "track", event: "No Id" },
-          { type: "page", userId: user },
+          { type: "note", userId: user },
           { type: "identify", userId: unique("u"), traits: { phone: "12" } },
           { type: "track", userId: user, event: "Product Viewed" },
         ],

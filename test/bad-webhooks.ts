@@ -107,7 +107,8 @@ function segment(): fc.Arbitrary<BadDelivery> {
   const call = fc.oneof(
     fc.record({ type: fc.constant("track"), userId: fc.constant("u-1") }).map((c) => ({ c, fields: ["event"] })),
     fc.record({ type: fc.constant("identify"), traits: fc.constant({ firstName: "Ada" }) }).map((c) => ({ c, fields: ["userId", "anonymousId"] })),
-    fc.record({ type: fc.constant("track"), event: fc.constant("X"), userId: fc.oneof(fc.integer(), fc.constant(""), fc.constant([])) }).map((c) => ({ c, fields: ["userId"] })),
+    // A number is a valid Segment id (kept as its string); a boolean, a blank or a list is not.
+    fc.record({ type: fc.constant("track"), event: fc.constant("X"), userId: fc.oneof(fc.boolean(), fc.constant(""), fc.constant([])) }).map((c) => ({ c, fields: ["userId"] })),
     fc.record({ type: fc.oneof(fc.integer(), fc.constant(null), fc.boolean()), userId: fc.constant("u-1") }).map((c) => ({ c, fields: ["type", "userId"] })),
   );
   return fc.oneof(

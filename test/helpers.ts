@@ -26,7 +26,7 @@ export async function api(method: string, path: string, body?: unknown, opts: { 
   } catch {
     json = text;
   }
-  return { status: res.status, type: res.headers.get("content-type"), body: json };
+  return { status: res.status, type: res.headers.get("content-type"), body: json, headers: res.headers };
 }
 
 /** A unique id for this test (storage is shared across the tests of a file). */

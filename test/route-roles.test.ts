@@ -8,7 +8,7 @@ describe("route × role", () => {
   it("answers 403 exactly when the key's role lacks the route's x-permission", async () => {
     const keys = {} as Record<Role, string>;
     for (const role of Object.keys(ROLES) as Role[]) {
-      const r = await api("POST", "/v1/keys", { name: `walk ${role}`, role });
+      const r = await api("POST", "/v1/keys", { name: `walk ${role}`, role, ...(role === "browser" ? { origins: ["https://shop.example"] } : {}) });
       expect(r.status).toBe(201);
       keys[role] = r.body.key;
     }

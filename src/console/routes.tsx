@@ -126,7 +126,7 @@ export function consoleApp(api: ApiApp) {
       return c.html(<SignIn token={await csrfToken(keys, `login:${fresh}`)} error={error} next={safeNext(form.next)} />, status);
     };
     if (!who) return again("That key is not one of this workspace's API keys.", 401);
-    if (who.role === "ingest") return again("An ingest key only sends events; it cannot read the console.", 403);
+    if (who.role === "ingest" || who.role === "browser") return again(`${who.role === "ingest" ? "An ingest" : "A browser"} key only sends events; it cannot read the console.`, 403);
     deleteCookie(c, LOGIN_COOKIE, { path: "/console" });
     setCookie(c, SESSION_COOKIE, await sealSession(keys, newSession(key)), cookieOpts(c, SESSION_TTL_MS));
     return c.redirect(safeNext(form.next), 303);

@@ -327,6 +327,10 @@ export const apiKeys = sqliteTable(
     createdAt: integer("created_at").notNull(),
     revokedAt: integer("revoked_at"),
     lastUsedAt: integer("last_used_at"),
+    /** Browser keys: the origins (JSON array) whose pages may use the key. */
+    origins: text("origins"),
+    /** Browser keys: calls a minute one client address may send. */
+    ratePerMinute: integer("rate_per_minute"),
   },
 );
 

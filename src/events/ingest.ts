@@ -2,11 +2,23 @@
 import { contactIdFor, routeCall, toE164 } from "../contacts/identity";
 import { isValidTimeZone } from "../time/zoned";
 import type { FieldError } from "../http/problem";
+import { instant } from "./calls";
 import { getConfig } from "../settings/config";
-import type { IdentifyCall, IngestCall, TrackCall } from "./schema";
+import type { IngestCall } from "./schema";
 
-/** A validated call with its type. */
-export type Call = (IdentifyCall & { type: "identify" }) | (TrackCall & { type: "track" });
+interface CallBase {
+  userId?: string;
+  anonymousId?: string;
+  messageId?: string;
+  /** ISO 8601, used when `at` is absent. */
+  timestamp?: string;
+  /** When it happened (epoch ms), already corrected for the sender's clock. */
+  at?: number;
+  context?: { timezone?: string; locale?: string };
+}
+
+/** A call the ContactDO knows (every Segment call type becomes one or two of these, src/events/calls.ts). */
+export type Call = (CallBase & { type: "identify"; traits: Record<string, unknown> }) | (CallBase & { type: "track"; event: string; properties: Record<string, unknown> });
 
 /** Check what zod cannot (the phone), and normalise. Errors name the field. */
 export function normalise(call: Call, prefix = ""): { ok: true; call: IngestCall } | { ok: false; errors: FieldError[] } {
@@ -28,7 +40,7 @@ export function normalise(call: Call, prefix = ""): { ok: true; call: IngestCall
       event: call.type === "track" ? call.event : undefined,
       properties: call.type === "track" ? call.properties : {},
       traits: call.type === "identify" ? call.traits : {},
-      at: call.timestamp ? Date.parse(call.timestamp) : undefined,
+      at: call.at ?? (call.timestamp ? instant(call.timestamp) : undefined),
       timezone: call.context?.timezone,
       locale: call.context?.locale,
       phone,
@@ -60,4 +72,16 @@ export async function ingest(env: Env, call: Call, normalised: IngestCall, prefi
     duplicate: r.duplicate,
     ...(r.refused ? { refused: { field: `${prefix}traits.${r.refused.trait}`, message: r.refused.message } } : {}),
   };
+}
+
+/**
+ * An alias's `previousId` may be a former userId as well as an anonymousId: the contact of that
+ * userId, when there is one, is merged into the user's too (the same merge as identify's), or the
+ * contact it was already merged into.
+ */
+export async function joinPreviousUser(env: Env, userId: string, previousId: string): Promise<void> {
+  if (previousId === userId) return;
+  const [known, previous] = await Promise.all([contactIdFor("user", userId), contactIdFor("user", previousId)]);
+  const live = await env.CONTACT.getByName(previous).resolve();
+  if (live && live !== known) await env.CONTACT.getByName(known).absorb(known, live);
 }

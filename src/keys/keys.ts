@@ -12,7 +12,15 @@ export const KEY_CACHE_TTL_MS = 30_000;
 export const LAST_USED_EVERY_MS = 60_000;
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-const cache = new Map<string, { key: { id: string; role: Role } | null; at: number }>();
+/** A managed key as a request sees it: browser keys carry their allowed origins and rate. */
+export interface ManagedKey {
+  id: string;
+  role: Role;
+  origins?: string[];
+  ratePerMinute?: number;
+}
+
+const cache = new Map<string, { key: ManagedKey | null; at: number }>();
 const lastUsed = new Map<string, number>();
 
 /** A new random key (about 190 bits). */
@@ -34,13 +42,18 @@ export function forgetKey(hash?: string, id?: string): void {
 }
 
 /** The managed key a presented key is, if it exists and is not revoked (cached per isolate). */
-export async function lookupKey(env: Env, presented: string, waitUntil?: (p: Promise<unknown>) => void): Promise<{ id: string; role: Role } | undefined> {
+export async function lookupKey(env: Env, presented: string, waitUntil?: (p: Promise<unknown>) => void): Promise<ManagedKey | undefined> {
   const hash = await hashKey(presented);
   const t = realNow(); // cache ages and the write throttle are real time; the stored time is the clock's
   let hit = cache.get(hash);
   if (!hit || t - hit.at > KEY_CACHE_TTL_MS) {
-    const row = await env.DB.prepare("SELECT id, role FROM api_keys WHERE hash = ? AND revoked_at IS NULL").bind(hash).first<{ id: string; role: Role }>();
-    hit = { key: row ?? null, at: t };
+    const row = await env.DB.prepare("SELECT id, role, origins, rate_per_minute FROM api_keys WHERE hash = ? AND revoked_at IS NULL")
+      .bind(hash)
+      .first<{ id: string; role: Role; origins: string | null; rate_per_minute: number | null }>();
+    const key: ManagedKey | null = row
+      ? { id: row.id, role: row.role, ...(row.origins ? { origins: JSON.parse(row.origins) as string[] } : {}), ...(row.rate_per_minute ? { ratePerMinute: row.rate_per_minute } : {}) }
+      : null;
+    hit = { key, at: t };
     if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
     cache.set(hash, hit);
   }

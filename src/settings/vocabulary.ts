@@ -13,3 +13,8 @@ export const Purpose = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,39}$/, "a purpose: transactional, marketing, or a brand topic in snake_case")
   .openapi({ example: "marketing" });
+
+/** The event a Segment `page` call becomes (properties, `name`, `category`): flows and rules trigger on it by this name. */
+export const PAGE_VIEWED = "Page Viewed";
+/** The event a Segment `screen` call becomes (properties, `name`, `category`). */
+export const SCREEN_VIEWED = "Screen Viewed";
