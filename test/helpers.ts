@@ -138,33 +138,51 @@ export const DAY = 24 * HOUR;
 /** The public base URL Twilio signs webhooks with, for tests that post signed replies (set it in settings.gateway). */
 export const PUBLIC_BASE = "https://tidings.example";
 
-/** A reply from `from`, posted to the inbound webhook and signed as Twilio signs it; returns the TwiML answer. */
-export async function twilioReply(from: string, body: string, sid = `SM${crypto.randomUUID().replace(/-/g, "")}`) {
-  const params = { MessageSid: sid, From: from, To: "+14155550100", Body: body, AccountSid: "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+/**
+ * A reply from `from`, posted to the inbound webhook and signed as Twilio signs it. `sid` repeats a
+ * webhook Twilio retried; `params` adds fields (`OptOutType`). `message` is the TwiML reply text, if any.
+ */
+export async function twilioReply(from: string, body: string, opts: { sid?: string; params?: Record<string, string> } = {}) {
+  const sid = opts.sid ?? `SM${crypto.randomUUID().replace(/-/g, "")}`;
+  const params = { MessageSid: sid, From: from, To: "+14155550100", Body: body, AccountSid: "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ...opts.params };
   const signature = await twilioSignature("test_twilio_auth_token", `${PUBLIC_BASE}/webhooks/twilio/inbound`, params);
   const res = await exports.default.fetch("http://internal.test/webhooks/twilio/inbound", {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
     body: new URLSearchParams(params),
   });
-  return { status: res.status, text: await res.text(), sid };
+  const text = await res.text();
+  const message = /<Message>(.*)<\/Message>/.exec(text)?.[1]?.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  return { status: res.status, type: res.headers.get("content-type"), text, message, sid };
 }
 
-/** Import NDJSON rows through `POST /v1/contacts/import` and wait until the import queue has applied them. */
-export async function importRows(rows: object[]): Promise<{ applied: number; unchanged: number }> {
+/** Post a file to `POST /v1/contacts/import` (a string or a stream) as `type`; the answer's status and body. */
+export async function importFile(body: string | ReadableStream, type: string) {
   const res = await exports.default.fetch("http://tidings.test/v1/contacts/import", {
     method: "POST",
-    headers: { authorization: `Bearer ${OWNER}`, "content-type": "application/x-ndjson" },
-    body: rows.map((r) => JSON.stringify(r)).join("\n"),
+    headers: { authorization: `Bearer ${OWNER}`, "content-type": type },
+    body,
+    // @ts-expect-error: streaming request bodies need duplex in fetch
+    duplex: "half",
   });
-  const { importId } = (await res.json()) as { importId: string };
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** Wait until the import queue has applied every accepted row of an import; its final state. */
+export async function importDone(importId: string, timeout = 30_000) {
   let last: any;
   await vi.waitFor(
     async () => {
       last = (await api("GET", `/v1/imports/${importId}`)).body;
-      if (last.status !== "done") throw new Error(`import ${last.status}`);
+      if (last.status !== "done") throw new Error(`import ${last.status}: ${last.applied + last.unchanged}/${last.accepted}`);
     },
-    { timeout: 30_000, interval: 50 },
+    { timeout, interval: 50 },
   );
   return last;
+}
+
+/** Import NDJSON rows through `POST /v1/contacts/import` and wait until the import queue has applied them. */
+export async function importRows(rows: object[]): Promise<{ applied: number; unchanged: number }> {
+  const { body } = await importFile(rows.map((r) => JSON.stringify(r)).join("\n"), "application/x-ndjson");
+  return importDone(body.importId);
 }

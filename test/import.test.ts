@@ -1,32 +1,6 @@
 // Contact import: NDJSON or CSV, streamed; bad rows reported by line; re-importing changes nothing.
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { vi } from "vitest";
-import { OWNER, api, flushRecords, unique } from "./helpers";
-
-/** Wait until the import queue has applied every accepted row. */
-async function applied(importId: string, timeout = 30_000) {
-  let last: any;
-  await vi.waitFor(
-    async () => {
-      last = (await api("GET", `/v1/imports/${importId}`)).body;
-      if (last.status !== "done") throw new Error(`import ${last.status}: ${last.applied + last.unchanged}/${last.accepted}`);
-    },
-    { timeout, interval: 50 },
-  );
-  return last;
-}
-
-async function importFile(body: string | ReadableStream, type: string) {
-  const res = await exports.default.fetch("http://tidings.test/v1/contacts/import", {
-    method: "POST",
-    headers: { authorization: `Bearer ${OWNER}`, "content-type": type },
-    body,
-    // @ts-expect-error: streaming request bodies need duplex in fetch
-    duplex: "half",
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+import { api, flushRecords, importDone, importFile, unique } from "./helpers";
 
 describe("import", () => {
   it("applies valid NDJSON rows, reports bad rows with line numbers, and changes nothing on re-import", async () => {
@@ -44,7 +18,7 @@ describe("import", () => {
     const first = await importFile(file, "application/x-ndjson");
     expect(first.status).toBe(202);
     expect(first.body).toMatchObject({ rows: 5, accepted: 2, rejected: 4 });
-    expect(await applied(first.body.importId)).toMatchObject({ applied: 2, unchanged: 0 });
+    expect(await importDone(first.body.importId)).toMatchObject({ applied: 2, unchanged: 0 });
     expect(first.body.errors.map((e: any) => [e.line, e.field])).toEqual([
       [2, "phone"],
       [3, "(row)"],
@@ -57,7 +31,7 @@ describe("import", () => {
 
     const again = await importFile(file, "application/x-ndjson");
     expect(again.body).toMatchObject({ rows: 5, accepted: 2, rejected: 4 });
-    expect(await applied(again.body.importId)).toMatchObject({ applied: 0, unchanged: 2 });
+    expect(await importDone(again.body.importId)).toMatchObject({ applied: 0, unchanged: 2 });
     const after = (await api("GET", `/v1/contacts/user:${a}`)).body;
     expect(after.consentHistory).toHaveLength(1);
     expect(after.stageHistory).toEqual(view.stageHistory);
@@ -77,7 +51,7 @@ describe("import", () => {
     ].join("\r\n");
     const r = await importFile(csv, "text/csv");
     expect(r.body).toMatchObject({ rows: 3, accepted: 2, rejected: 1 });
-    await applied(r.body.importId);
+    await importDone(r.body.importId);
     expect(r.body.errors).toEqual([{ line: 5, field: "userId", message: expect.any(String) }]);
     const v = (await api("GET", `/v1/contacts/user:${u}`)).body;
     expect(v.traits).toEqual({ firstName: "Lee, Jr.", note: 'said "hi"' });
@@ -100,7 +74,7 @@ describe("import", () => {
     const r = await importFile(rows.join("\n"), "application/x-ndjson");
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({ rows: 1_201, accepted: 1_200, rejected: 1, errors: [{ line: 1_201, field: "traits.blob" }] });
-    expect(await applied(r.body.importId, 60_000)).toMatchObject({ applied: 1_200 });
+    expect(await importDone(r.body.importId, 60_000)).toMatchObject({ applied: 1_200 });
     expect((await api("GET", `/v1/contacts/user:${tag}-39`)).body.traits.n).toBe(1_199);
   }, 90_000);
 
@@ -122,7 +96,7 @@ describe("import", () => {
     });
     const r = await importFile(stream, "application/x-ndjson");
     expect(r.body).toMatchObject({ rows: N, accepted: N, rejected: 0, errors: [] });
-    expect(await applied(r.body.importId, 150_000)).toMatchObject({ applied: N, unchanged: 0 });
+    expect(await importDone(r.body.importId, 150_000)).toMatchObject({ applied: N, unchanged: 0 });
     // Rows apply in file order per contact: the last row for a contact wins.
     expect((await api("GET", `/v1/contacts/user:bulk-${N / PER_CONTACT - 1}`)).body.traits).toEqual({ n: N - 1 });
   }, 180_000);

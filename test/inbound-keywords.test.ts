@@ -7,14 +7,13 @@ import { advanceClock } from "../src/clock";
 import type { ContactDO } from "../src/contacts/contact-do";
 import { classifyReply } from "../src/conversation/keywords";
 import worker from "../src/index";
-import { DAY, api, contactStub, inbox, optedIn, phone, settleSends, unique } from "./helpers";
-import { PUBLIC, reply } from "./replies";
+import { DAY, PUBLIC_BASE, api, contactStub, inbox, optedIn, phone, settleSends, twilioReply, unique } from "./helpers";
 
 const STOP_REPLY = "Acme: you are unsubscribed and will get no more messages. Reply START to resubscribe.";
 
 beforeAll(async () => {
   await api("PUT", "/v1/settings/brand", { name: "Acme", support: "help@acme.example" });
-  await api("PUT", "/v1/settings/gateway", { publicBaseUrl: PUBLIC });
+  await api("PUT", "/v1/settings/gateway", { publicBaseUrl: PUBLIC_BASE });
   await api("PUT", "/v1/settings/consent", { topics: ["appointment_reminders"], doubleOptIn: ["appointment_reminders"], confirmOptIn: [] });
   await api("PUT", "/v1/settings/caps", { rules: [] });
   await api("PUT", "/v1/templates/promo", { body: "New arrivals. Reply STOP to opt out.", job: "retention", purpose: "marketing" });
@@ -51,11 +50,11 @@ describe("STOP", () => {
   it("stops every purpose at once and confirms exactly once, even when the webhook repeats", async () => {
     const to = phone();
     await optedIn(unique("u"), to);
-    const first = await reply(to, "Stop.");
+    const first = await twilioReply(to, "Stop.");
     expect([first.status, first.type, first.message]).toEqual([200, "text/xml", STOP_REPLY]);
-    const again = await reply(to, "Stop.", {}, first.sid); // Twilio retried the same webhook
+    const again = await twilioReply(to, "Stop.", { sid: first.sid }); // Twilio retried the same webhook
     expect(again.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
-    expect((await reply(to, "STOP")).message).toBeUndefined(); // already stopped: no second confirmation
+    expect((await twilioReply(to, "STOP")).message).toBeUndefined(); // already stopped: no second confirmation
     const v = await view(to);
     expect(v.consent).toMatchObject({ marketing: "stopped", transactional: "stopped" });
     expect(v.consentHistory.filter((h: any) => h.action === "revoke").every((h: any) => h.source === "keyword" && h.stop)).toBe(true);
@@ -65,7 +64,7 @@ describe("STOP", () => {
   it("sends no confirmation when Twilio already answered (OptOutType)", async () => {
     const to = phone();
     await optedIn(unique("u"), to);
-    const r = await reply(to, "STOP", { OptOutType: "STOP" });
+    const r = await twilioReply(to, "STOP", { params: { OptOutType: "STOP" } });
     expect(r.message).toBeUndefined();
     expect((await view(to)).consent.marketing).toBe("stopped");
   });
@@ -81,7 +80,7 @@ describe("STOP", () => {
     await runInDurableObject(stub, (_i: ContactDO, state) => {
       state.storage.sql.exec("UPDATE messages SET status = 'queued' WHERE id = ?", sent.body.messageId);
     });
-    await reply(to, "stop");
+    await twilioReply(to, "stop");
     const batch = createMessageBatch("tidings-send", [{ id: "q", timestamp: new Date(), attempts: 1, body: { contactId: sent.body.contactId, messageId: sent.body.messageId } }]);
     const ctx = createExecutionContext();
     await worker.queue(batch as never, env, ctx);
@@ -92,7 +91,7 @@ describe("STOP", () => {
   it("honours 'please stop texting me' and flags it for review", async () => {
     const to = phone();
     await optedIn(unique("u"), to);
-    expect((await reply(to, "please stop texting me")).message).toBe(STOP_REPLY);
+    expect((await twilioReply(to, "please stop texting me")).message).toBe(STOP_REPLY);
     const v = await view(to);
     expect(v.consent.marketing).toBe("stopped");
     expect(v.flags.map((f: any) => f.name)).toContain("revocation_review");
@@ -104,8 +103,8 @@ describe("START, HELP, YES", () => {
   it("START restores exactly what STOP revoked", async () => {
     const to = phone();
     await optedIn(unique("u"), to); // marketing granted, transactional implied, appointment_reminders never given
-    await reply(to, "STOP");
-    const r = await reply(to, "start");
+    await twilioReply(to, "STOP");
+    const r = await twilioReply(to, "start");
     expect(r.message).toBe("Acme: you are subscribed again. Reply STOP to opt out, HELP for help.");
     expect((await view(to)).consent).toEqual({ marketing: "granted", transactional: "implied", appointment_reminders: "none" });
     expect((await api("POST", "/v1/messages", { to, template: "promo" })).body.decision.outcome).toBe("sent");
@@ -114,11 +113,11 @@ describe("START, HELP, YES", () => {
   it("answers HELP with the brand and support contact, at most once a day", async () => {
     const to = phone();
     const help = "Acme: for help contact help@acme.example. Msg & data rates may apply. Reply STOP to opt out.";
-    expect((await reply(to, "HELP")).message).toBe(help);
-    expect((await reply(to, "info")).message).toBeUndefined();
+    expect((await twilioReply(to, "HELP")).message).toBe(help);
+    expect((await twilioReply(to, "info")).message).toBeUndefined();
     advanceClock(DAY);
-    expect((await reply(to, "Help")).message).toBe(help);
-    expect((await reply(phone(), "HELP", { OptOutType: "HELP" })).message).toBeUndefined();
+    expect((await twilioReply(to, "Help")).message).toBe(help);
+    expect((await twilioReply(phone(), "HELP", { params: { OptOutType: "HELP" } })).message).toBeUndefined();
   });
 
   it("YES confirms a pending double opt-in, acts as START when stopped, else is an ordinary reply", async () => {
@@ -127,12 +126,12 @@ describe("START, HELP, YES", () => {
     await api("POST", "/v1/identify", { userId: user, traits: { phone: to } });
     await api("POST", `/v1/contacts/user:${user}/consent`, { purpose: "appointment_reminders", action: "grant", source: "form" });
     expect((await view(to)).consent.appointment_reminders).toBe("pending");
-    await reply(to, "yes");
+    await twilioReply(to, "yes");
     expect((await view(to)).consent.appointment_reminders).toBe("granted");
-    await reply(to, "STOP");
-    expect((await reply(to, "YES")).message).toMatch(/subscribed again/);
+    await twilioReply(to, "STOP");
+    expect((await twilioReply(to, "YES")).message).toMatch(/subscribed again/);
     expect((await view(to)).consent.appointment_reminders).toBe("granted");
-    await reply(to, "yes");
+    await twilioReply(to, "yes");
     const last = (await view(to)).recentEvents[0];
     expect([last.event, last.properties.keyword]).toEqual(["SMS Received", "message"]);
   });
@@ -147,14 +146,14 @@ describe("inbound", () => {
       steps: [{ send: { template: "ask" } }, { wait_for: { event: "SMS Received", timeout: "P1D" }, on_event: [{ send: { template: "thanks" } }] }],
     });
     const stranger = phone();
-    await reply(stranger, "Hi, who is this?");
+    await twilioReply(stranger, "Hi, who is this?");
     expect((await view(stranger)).phone).toBe(stranger);
 
     const to = phone();
     const user = unique("u");
     await api("POST", "/v1/identify", { userId: user, traits: { phone: to } });
     await api("POST", "/v1/track", { userId: user, event: "Demo Requested" });
-    await reply(to, "sure, call me");
+    await twilioReply(to, "sure, call me");
     await settleSends(`user:${user}`);
     expect(await inbox(to)).toEqual(["Want a call? Reply YES.", "Thanks, we will call you."]);
   });

@@ -2,6 +2,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { now } from "../src/clock";
+import type { ContactDO } from "../src/contacts/contact-do";
+import { invalidateConfig } from "../src/settings/config";
 import { api, flushRecords, inbox, phone, settleSends, unique } from "./helpers";
 
 /** Every row of every D1 table, as text. */
@@ -138,6 +141,40 @@ describe("personal data", () => {
     expect((await api("POST", "/v1/identify", { userId: unique("u"), traits: { phone: c.to } })).status).toBe(400);
     const text = await d1Text();
     for (const v of [c.to, c.email, c.first]) expect(text).not.toContain(v);
+    expect((await api("GET", `/v1/contacts/${c.id}`)).status).toBe(404);
+  });
+
+  it("erases the numbers the contact held in the past and nobody holds now, not a number another contact took", async () => {
+    const user = unique("u");
+    const [first, second, taken] = [phone(), phone(), phone()];
+    const id = (await api("POST", "/v1/identify", { userId: user, traits: { phone: first } })).body.contactId;
+    await api("POST", "/v1/identify", { userId: user, traits: { phone: taken } }); // changed number: `first` is left unowned
+    const other = (await api("POST", "/v1/identify", { userId: unique("u"), traits: { phone: taken } })).body.contactId; // another person took `taken`
+    await api("POST", "/v1/identify", { userId: user, traits: { phone: second } });
+    expect((await api("GET", `/v1/contacts/${id}`)).body.phone).toBe(second);
+
+    const del = await api("DELETE", `/v1/contacts/${id}`);
+    expect([del.status, del.body.numbersErased]).toEqual([200, 2]);
+    for (const p of [first, second]) expect((await api("GET", `/v1/suppressions/${encodeURIComponent(p)}`)).body).toMatchObject({ suppressed: true, reason: "erased" });
+    expect((await api("POST", "/v1/identify", { userId: unique("u"), traits: { phone: first } })).status).toBe(400);
+    // The number another contact holds now is that person's: not erased, still theirs.
+    expect((await api("GET", `/v1/suppressions/${encodeURIComponent(taken)}`)).body).toMatchObject({ suppressed: false });
+    expect((await api("GET", `/v1/contacts/phone:${encodeURIComponent(taken)}`)).body.id).toBe(other);
+  });
+
+  it("a call still in flight when the contact is erased does not bring the contact back", async () => {
+    const c = await seedContact();
+    const [m] = (await api("GET", `/v1/messages?contact=${c.id}`)).body.messages;
+    const left = await runInDurableObject(env.CONTACT.getByName(c.id), async (instance: ContactDO, state) => {
+      invalidateConfig(); // the receipt's unit of work waits on a D1 read of the config, as after a settings change
+      let settled = false;
+      const stray = instance.recordReceipt(m.id, { status: "delivered", at: now() }).finally(() => (settled = true));
+      await instance.erase();
+      expect(settled).toBe(false); // it was still in flight
+      await expect(stray).rejects.toThrow(/erased/);
+      return state.storage.sql.exec("SELECT * FROM contact").toArray();
+    });
+    expect(left).toEqual([]);
     expect((await api("GET", `/v1/contacts/${c.id}`)).status).toBe(404);
   });
 

@@ -3,7 +3,8 @@
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { advanceClock, now } from "../src/clock";
-import { expirationDate, fromSmsapiStatus } from "../src/gateway/smsapi";
+import { expirationDate, fromSmsapiStatus, smsapi } from "../src/gateway/smsapi";
+import { getConfig } from "../src/settings/config";
 import { api, deliverSend, messageOf, settledMessage } from "./helpers";
 
 const MOCK = (env as unknown as { SMSAPI_MOCK: string }).SMSAPI_MOCK;
@@ -43,6 +44,16 @@ describe("requests valid to the spec", () => {
     });
     // expires_in PT2H: two hours after it was sent (to the second).
     expect(Math.round((Date.parse(req.json.expiration_date) - m.sentAt) / 60_000)).toBe(120);
+  });
+
+  it("without SMSAPI_CALLBACK_SECRET, sends with no notify_url (a callback it could not verify) instead of secret=undefined", async () => {
+    const to = polish();
+    const gateway = smsapi({ ...env, SMSAPI_CALLBACK_SECRET: undefined } as unknown as Env, await getConfig(env.DB));
+    const sms = { messageId: "m_nosecret", contactId: "c_nosecret", to, body: "Hej", expiresAt: now() + 3600_000 };
+    expect(await gateway.send(sms)).toMatchObject({ ok: true, status: "sent" });
+    const [req] = await captured(to);
+    expect(req.json).not.toHaveProperty("notify_url");
+    expect(JSON.stringify(req.json)).not.toContain("undefined");
   });
 
   it("clamps expiration_date to SMSAPI's 15 minutes to 72 hours", () => {

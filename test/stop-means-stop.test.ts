@@ -3,14 +3,13 @@
 // happened, and a reply changes consent for the number it came from only.
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { advanceClock, now } from "../src/clock";
-import { HOUR, MIN, api, phone, unique } from "./helpers";
-import { PUBLIC, reply } from "./replies";
+import { HOUR, MIN, PUBLIC_BASE, api, phone, twilioReply, unique } from "./helpers";
 
 const PROOF = { source: "form", text: "Yes, text me offers (up to 4/month).", proof: { url: "https://shop.example/join", ip: "203.0.113.7" } };
 
 beforeAll(async () => {
   await api("PUT", "/v1/settings/brand", { name: "Acme", support: "help@acme.example" });
-  await api("PUT", "/v1/settings/gateway", { publicBaseUrl: PUBLIC });
+  await api("PUT", "/v1/settings/gateway", { publicBaseUrl: PUBLIC_BASE });
   await api("PUT", "/v1/settings/consent", { topics: ["appointment_reminders"], implied: ["transactional", "service"], confirmOptIn: [] });
   await api("PUT", "/v1/settings/caps", { rules: [] });
   await api("PUT", "/v1/templates/promo", { body: "New arrivals. Reply STOP to opt out.", job: "retention", purpose: "marketing" });
@@ -36,10 +35,10 @@ describe("what STOP covers", () => {
   it("an implied purpose that is not a topic (service) stops too, and START brings it back", async () => {
     const c = await subscriber();
     expect((await send(c.ref, "notice")).outcome).toBe("sent");
-    await reply(c.to, "STOP");
+    await twilioReply(c.to, "STOP");
     expect(await send(c.ref, "notice")).toEqual({ outcome: "skipped", reason: "stopped" });
     expect((await view(c.ref)).consent).toMatchObject({ service: "stopped", transactional: "stopped", marketing: "stopped" });
-    await reply(c.to, "START");
+    await twilioReply(c.to, "START");
     expect((await send(c.ref, "notice")).outcome).toBe("sent");
     expect((await view(c.ref)).consent).toMatchObject({ service: "implied", transactional: "implied", marketing: "granted" });
   });
@@ -48,9 +47,9 @@ describe("what STOP covers", () => {
 describe("START restores exactly what STOP revoked", () => {
   it("STOP twice, then START: marketing is granted again", async () => {
     const c = await subscriber();
-    await reply(c.to, "STOP");
-    await reply(c.to, "stop");
-    expect((await reply(c.to, "START")).message).toMatch(/subscribed again/);
+    await twilioReply(c.to, "STOP");
+    await twilioReply(c.to, "stop");
+    expect((await twilioReply(c.to, "START")).message).toMatch(/subscribed again/);
     expect((await view(c.ref)).consent.marketing).toBe("granted");
     expect((await send(c.ref, "promo")).outcome).toBe("sent");
   });
@@ -58,17 +57,17 @@ describe("START restores exactly what STOP revoked", () => {
   it("a purpose the person had revoked stays revoked (not implied, not none)", async () => {
     const c = await subscriber();
     await api("POST", `/v1/contacts/${c.ref}/consent`, { purpose: "marketing", action: "revoke", source: "api" });
-    await reply(c.to, "STOP");
-    await reply(c.to, "START");
+    await twilioReply(c.to, "STOP");
+    await twilioReply(c.to, "START");
     expect((await view(c.ref)).consent).toMatchObject({ marketing: "revoked", transactional: "implied" });
   });
 
   it("the same START delivered twice records once; a START with nothing stopped changes nothing", async () => {
     const c = await subscriber();
-    await reply(c.to, "STOP");
-    const first = await reply(c.to, "START");
-    expect((await reply(c.to, "START", {}, first.sid)).message).toBeUndefined();
-    expect((await reply(c.to, "UNSTOP")).message).toBeUndefined();
+    await twilioReply(c.to, "STOP");
+    const first = await twilioReply(c.to, "START");
+    expect((await twilioReply(c.to, "START", { sid: first.sid })).message).toBeUndefined();
+    expect((await twilioReply(c.to, "UNSTOP")).message).toBeUndefined();
     const history = (await view(c.ref)).consentHistory;
     expect(history.filter((h: any) => h.action === "restore").map((h: any) => h.purpose).sort()).toEqual(["appointment_reminders", "marketing", "service", "transactional"]);
   });
@@ -77,7 +76,7 @@ describe("START restores exactly what STOP revoked", () => {
 describe("only the person's own new opt-in undoes a STOP", () => {
   it("a grant without proof is recorded but not applied: 409 from the API, the reason in the history and the timeline", async () => {
     const c = await subscriber();
-    await reply(c.to, "STOP");
+    await twilioReply(c.to, "STOP");
     const r = await grant(c.ref, { source: "api" });
     expect([r.status, r.type]).toEqual([409, "application/problem+json"]);
     expect(r.body).toMatchObject({ status: 409, purpose: "marketing", state: "stopped", applied: false, reason: "stopped:no_proof", recorded: true });
@@ -91,7 +90,7 @@ describe("only the person's own new opt-in undoes a STOP", () => {
 
   it("neither does a Segment Subscribed without proof, nor an import, even when newer", async () => {
     const c = await subscriber();
-    await reply(c.to, "STOP");
+    await twilioReply(c.to, "STOP");
     advanceClock(MIN);
     await api("POST", "/v1/track", { userId: c.user, event: "Subscribed", properties: { purpose: "marketing", text: "Join" } });
     const row = { userId: c.user, consent: { purpose: "marketing", source: "form", at: iso(now()), text: "Join", proof: { url: "https://shop.example/join" } } };
@@ -106,7 +105,7 @@ describe("only the person's own new opt-in undoes a STOP", () => {
 
   it("a grant with the text agreed to and the page or IP does, for its purpose only", async () => {
     const c = await subscriber();
-    await reply(c.to, "STOP");
+    await twilioReply(c.to, "STOP");
     advanceClock(MIN);
     const r = await grant(c.ref);
     expect([r.status, r.body.state, r.body.applied]).toEqual([200, "granted", true]);
@@ -118,7 +117,7 @@ describe("only the person's own new opt-in undoes a STOP", () => {
 describe("the ledger is read by when things happened, not when they arrived", () => {
   it("a late-arriving grant older than the STOP does not undo it", async () => {
     const c = await subscriber();
-    await reply(c.to, "STOP");
+    await twilioReply(c.to, "STOP");
     const late = await grant(c.ref, { ...PROOF, at: iso(now() - HOUR) });
     expect([late.status, late.body.state, late.body.reason]).toEqual([409, "stopped", "superseded"]);
     expect(await send(c.ref, "promo")).toEqual({ outcome: "skipped", reason: "stopped" });
@@ -135,7 +134,7 @@ describe("the ledger is read by when things happened, not when they arrived", ()
     const c = await subscriber();
     expect((await grant(c.ref, { ...PROOF, at: iso(now() + 30 * 24 * HOUR) })).status).toBe(200);
     advanceClock(MIN);
-    await reply(c.to, "STOP");
+    await twilioReply(c.to, "STOP");
     expect(await send(c.ref, "promo")).toEqual({ outcome: "skipped", reason: "stopped" });
   });
 });
@@ -147,12 +146,12 @@ describe("a consent reply changes consent for its own number only", () => {
     const current = phone();
     await api("POST", "/v1/identify", { userId: c.user, traits: { phone: current } });
     expect((await grant(c.ref)).status).toBe(200);
-    await reply(former, "STOP");
+    await twilioReply(former, "STOP");
     expect((await view(c.ref)).consent.marketing).toBe("granted");
     expect((await send(c.ref, "promo")).outcome).toBe("sent");
     // The other way round: the current number stops, and START from the former one does not undo it.
-    await reply(current, "STOP");
-    await reply(former, "START");
+    await twilioReply(current, "STOP");
+    await twilioReply(former, "START");
     expect(await send(c.ref, "promo")).toEqual({ outcome: "skipped", reason: "stopped" });
   });
 });

@@ -10,7 +10,7 @@ import { newId } from "../ids";
 import { stagesOf } from "../settings/schema";
 import { TRAITS_BYTES, fillWithin, kb } from "../size-limits";
 import type { ConsentRow } from "../consent/ledger";
-import { type NumberClaim, joinLedger, lapseOtherNumbers, takeNumber } from "./numbers";
+import { type NumberClaim, joinLedger, lapseOtherNumbers, noteHeld, takeNumber } from "./numbers";
 import { type Session, cancelMessage, gateMessage, setStage } from "./session";
 import type { ContactRow, EventRow, MessageRow, RunRow, TimerRow } from "./store";
 
@@ -79,6 +79,8 @@ export function absorb(s: Session, dump: HandOver, fromId: string, claim: Number
   s.store.run("UPDATE contact SET traits = ?, timezone = coalesce(timezone, ?)", JSON.stringify(traits), dump.contact.timezone);
   s.contact = s.store.contact()!;
   if (claim) takeNumber(s, claim);
+  // The merged contact's number is the person's too, kept or not: an erasure of this contact covers it.
+  else if (dump.contact.phone) noteHeld(s.store, dump.contact.phone);
   if (later && dump.contact.stage) setStage(s, dump.contact.stage, `merge:${fromId}`);
   for (const r of dump.runs) {
     if (s.store.first("SELECT 1 FROM runs WHERE flow_key = ? AND status = 'active'", r.flow_key)) continue;

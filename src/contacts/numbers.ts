@@ -35,6 +35,7 @@ export interface NumberClaim {
 export const NO_HISTORY: NumberHistory = { consent: [], undeliverable: false };
 
 const LOST = (phone: string) => `number_lost:${phone}`;
+const HELD = (phone: string) => `number_held:${phone}`;
 
 /** The revocations in force for `phone` in this contact's ledger, and whether it is undeliverable. */
 export function numberHistory(s: Session, phone: string): NumberHistory {
@@ -61,6 +62,7 @@ export function takeNumber(s: Session, claim: NumberClaim): boolean {
   const lost = s.store.first<{ at: number }>("SELECT at FROM seen WHERE key = ?", LOST(claim.phone))?.at;
   if (lost !== undefined && lost > claim.version) return false;
   joinLedger(s, claim.history.consent);
+  noteHeld(s.store, claim.phone);
   s.store.run(
     "UPDATE contact SET phone = ?, suppressed = ?, undeliverable = CASE WHEN ? THEN ? ELSE undeliverable END",
     claim.phone, claim.suppressed ? 1 : 0, claim.history.undeliverable ? 1 : 0, claim.phone,
@@ -84,6 +86,36 @@ export function loseNumber(s: Session, phone: string, version: number): void {
 /** Remember that `phone` went to another contact at `version`, so an older claim of this contact cannot take it back. */
 export function noteLost(store: Session["store"], phone: string, version: number): void {
   store.run("INSERT INTO seen (key, at) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET at = max(at, excluded.at)", LOST(phone), version);
+}
+
+/** Remember that this contact (or the person it merged with) held `phone`, so an erasure covers it after it changed. */
+export function noteHeld(store: Session["store"], phone: string): void {
+  store.run("INSERT OR IGNORE INTO seen (key, at) VALUES (?, ?)", HELD(phone), now());
+}
+
+/**
+ * Every number this contact holds or held, as far as it recorded: its current one, numbers it took
+ * or lost, and numbers its consent ledger and messages name (an erasure covers them all).
+ */
+export function numbersHeld(store: Session["store"]): string[] {
+  const phones = new Set<string>();
+  const current = store.contact()?.phone;
+  if (current) phones.add(current);
+  const rows = store.all<{ p: string | null }>(
+    `SELECT phone AS p FROM consent UNION SELECT "to" FROM messages
+     UNION SELECT substr(key, instr(key, ':') + 1) FROM seen WHERE key LIKE 'number_held:%' OR key LIKE 'number_lost:%'`,
+  );
+  for (const r of rows) if (r.p) phones.add(r.p);
+  return [...phones];
+}
+
+/** Put the contact's number on or off the suppression list's effect here (the list itself is D1's); false when nothing changed. */
+export function setSuppressed(s: Session, on: boolean): boolean {
+  if ((s.contact.suppressed === 1) === on) return false;
+  s.store.run("UPDATE contact SET suppressed = ?", on ? 1 : 0);
+  s.contact = s.store.contact()!;
+  s.store.touchContact();
+  return true;
 }
 
 /**

@@ -41,6 +41,33 @@ interface Progress {
 /** One queue's sendBatch: the ContactDO passes its Queue bindings' (`(b) => env.SEND_QUEUE.sendBatch(b)`). */
 export type SendBatch = (messages: Array<{ body: unknown; contentType: "json" }>) => Promise<unknown>;
 
+/** One contact's outbox, sent to the Worker's queues; flushes run one at a time (an RPC and the alarm may both ask). */
+export class OutboxSender {
+  private flushing: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: ContactStore,
+    private readonly env: Env,
+  ) {}
+
+  /** Send what the outbox holds, after any flush already running. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    const env = this.env;
+    const mine = flushOutbox(this.store, {
+      send: (b) => env.SEND_QUEUE.sendBatch(b),
+      notify: (b) => env.NOTIFY_QUEUE.sendBatch(b),
+      records: (b) => env.RECORDS_QUEUE.sendBatch(b),
+    });
+    this.flushing = mine;
+    try {
+      await mine;
+    } finally {
+      if (this.flushing === mine) this.flushing = undefined;
+    }
+  }
+}
+
 /** Send every queue's rows, in the order given (the send queue first); each queue's failure is logged and left to the alarm. */
 export async function flushOutbox(store: ContactStore, queues: Record<string, SendBatch>): Promise<void> {
   for (const r of store.all<StoredRow & { queue: string }>("SELECT seq, queue, body, attempts FROM outbox WHERE queue NOT IN (SELECT value FROM json_each(?))", JSON.stringify(Object.keys(queues)))) {

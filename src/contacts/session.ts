@@ -15,6 +15,7 @@ import type { Decision } from "../gate/decision";
 import { newId } from "../ids";
 import type { CompiledFlow, Config } from "../settings/config";
 import { DEFAULT_EXPIRY, type Job, stagesOf } from "../settings/schema";
+import { project } from "./projection";
 import type { ContactRow, ContactStore, MessageRow } from "./store";
 
 /** What a unit of work runs with. */
@@ -24,6 +25,29 @@ export interface Session {
   /** Flow versions of this contact's active runs, preloaded (D1 reads are async). */
   flows: Map<string, CompiledFlow>;
   contact: ContactRow;
+}
+
+/**
+ * Run `fn` as one unit of work on this contact (call it inside a transaction). A contact not stored
+ * yet is created in the first stage, unless `create` is false (then this throws: the contact is
+ * gone). When the work changed the contact, its projection is queued once at the end.
+ */
+export function inSession<T>(store: ContactStore, config: Config, flows: Map<string, CompiledFlow>, contactId: string, create: boolean, fn: (s: Session) => T): T {
+  store.contactTouched = false;
+  let contact = store.contact();
+  if (!contact) {
+    if (!create) throw new Error(`contact ${contactId} was erased while this call was in flight`);
+    const t = now();
+    const first = stagesOf(config.settings)[0] ?? null;
+    store.run("INSERT INTO contact (id, created_at, stage, stage_at) VALUES (?, ?, ?, ?)", contactId, t, first, t);
+    contact = store.contact()!;
+    store.run("INSERT INTO stage_history (id, from_stage, to_stage, reason, at) VALUES (?, NULL, ?, 'created', ?)", `s_${contactId}`, first, t);
+    store.touchContact();
+  }
+  const session: Session = { store, config, flows, contact };
+  const result = fn(session);
+  if (store.contactTouched) project(session);
+  return result;
 }
 
 /** The flow a run pinned. */

@@ -8,7 +8,7 @@ import { now } from "../clock";
 import { changeConsent, restoreStop, stopAll } from "../consent/actions";
 import { consentOf, purposesOf } from "../consent/ledger";
 import { type Session, createMessage } from "../contacts/session";
-import { onEvent, maxSeq } from "../flows/runner";
+import { recordEvent } from "../contacts/event-log";
 import { newId } from "../ids";
 import { setFlag } from "../rules/flags";
 import { intentOf } from "../tasks/settings";
@@ -79,11 +79,7 @@ export function receive(s: Session, sms: InboundSms): ReceiveResult {
   if (intent && routing.highIntent.includes(intent)) createTask(s, { intent, reply: sms.body, source: "reply" });
   if (kind === "message") replyOutcome(s, messageId, at);
   const properties = { body: sms.body, from: sms.from, to: sms.to, provider: sms.provider, provider_id: sms.providerId, keyword: kind, ...(intent ? { intent } : {}) };
-  s.store.run(
-    "INSERT INTO events (message_id, type, name, properties, at, received_at) VALUES (?, 'track', 'SMS Received', ?, ?, ?)",
-    messageId, JSON.stringify(properties), at, at,
-  );
-  onEvent(s, { seq: maxSeq(s), name: "SMS Received", properties, at });
+  recordEvent(s, { messageId, type: "track", name: "SMS Received", properties, at });
   if (reply && sms.replyVia === "send") {
     // A message Tidings sends goes to the contact's current number; a former number gets no reply from here.
     if (number === s.contact.phone) createMessage(s, { idemKey: `reply:${sms.provider}:${sms.providerId}`, template: "system:keyword_reply", purpose: "transactional", job: "service", expiresInMs: 3600_000, properties: { body: reply } });

@@ -34,6 +34,26 @@ export function fromSmsapiStatus(code: string): "sent" | "delivered" | "undelive
   return undefined; // UNKNOWN, RENEWAL: nothing to record
 }
 
+let warnedNoSecret = false;
+
+/**
+ * Where SMSAPI reports a message's delivery. Without `SMSAPI_CALLBACK_SECRET` there is none: the
+ * report webhook refuses every call then (503), so a URL would only invite unverifiable callbacks.
+ */
+function notifyUrl(env: Env, publicBaseUrl: string, sms: OutboundSms): string | undefined {
+  const secret = env.SMSAPI_CALLBACK_SECRET;
+  if (!secret) {
+    if (!warnedNoSecret) console.warn("SMSAPI_CALLBACK_SECRET is not set: messages go without notify_url, so no delivery reports arrive");
+    warnedNoSecret = true;
+    return undefined;
+  }
+  const notify = new URL("/webhooks/smsapi/status", publicBaseUrl);
+  notify.searchParams.set("secret", secret);
+  notify.searchParams.set("m", sms.messageId);
+  notify.searchParams.set("c", sms.contactId);
+  return notify.toString();
+}
+
 /** An SMSAPI gateway for this deployment. */
 export function smsapi(env: Env, config: Config): Gateway {
   const settings = config.settings.gateway;
@@ -41,10 +61,7 @@ export function smsapi(env: Env, config: Config): Gateway {
   return {
     name: "smsapi",
     async send(sms: OutboundSms): Promise<DispatchResult> {
-      const notify = new URL("/webhooks/smsapi/status", settings.publicBaseUrl);
-      notify.searchParams.set("secret", env.SMSAPI_CALLBACK_SECRET);
-      notify.searchParams.set("m", sms.messageId);
-      notify.searchParams.set("c", sms.contactId);
+      const notify = notifyUrl(env, settings.publicBaseUrl, sms);
       const body = {
         to: sms.to.replace(/^\+/, ""),
         message: sms.body,
@@ -54,7 +71,7 @@ export function smsapi(env: Env, config: Config): Gateway {
         details: true,
         idx: sms.messageId,
         check_idx: true,
-        notify_url: notify.toString(),
+        ...(notify ? { notify_url: notify } : {}),
         expiration_date: expirationDate(sms.expiresAt, now()),
         max_parts: settings.smsapi.maxParts,
       };

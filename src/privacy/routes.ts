@@ -82,9 +82,10 @@ privacy.openapi(
     const held = await stub?.beginErasure();
     if (!id || !stub || !held) return notFound(ref);
     const at = now();
-    // Numbers this contact still owns are erased (blocked for good); others it once held are only scrubbed.
+    // Numbers this contact holds or held that no other contact holds now are erased (blocked for good);
+    // a number another contact took since is that person's now, and only scrubbed from this contact's rows.
     const owners = await Promise.all(held.phones.map((p) => c.env.ALIAS.getByName(`phone:${p}`).lookup()));
-    const owned = held.phones.filter((p, i) => owners[i] === id || p === held.phone);
+    const owned = held.phones.filter((p, i) => !owners[i] || owners[i] === id || p === held.phone);
     const hashes = await Promise.all(owned.map((p) => suppressionHash(c.env.SUPPRESSION_KEY, p)));
     const db = c.env.DB;
     const list = held.phones.length ? held.phones : [""];
