@@ -26,10 +26,13 @@ import { providerWebhooks } from "./gateway/webhooks";
 import { newApp } from "./http/app";
 import { keys } from "./keys/routes";
 import { onError, problem } from "./http/problem";
+import { now } from "./clock";
 import { redirects, shortHost } from "./links/routes";
 import { messages } from "./messages/routes";
 import { privacy } from "./privacy/routes";
 import { reports } from "./reports/routes";
+import { archive } from "./retention/routes";
+import { runRetention } from "./retention/cron";
 import { type NotifyJob, consumeNotifications } from "./tasks/notify";
 import { tasks } from "./tasks/routes";
 import { consumeRecords } from "./records/consumer";
@@ -71,6 +74,7 @@ app.route("/v1", privacy);
 app.route("/console", consoleApp(app));
 app.route("/v1", reports);
 app.route("/v1", broadcasts);
+app.route("/v1", archive);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 const info = { title: "Tidings", version: "0.1.0", description: "Lifecycle SMS: the right message for each contact's stage, with consent, quiet hours and caps." };
@@ -106,6 +110,10 @@ const CRON_JOBS: Record<string, CronJob> = {
     const { from, to } = previousMonth(controller.scheduledTime);
     const { id } = await storeReport(env, from, to);
     console.log(`governance report ${id} stored`);
+  },
+  // 03:30 UTC daily: archive to R2 and prune D1 past retention, then sweep a page of contacts (src/retention/).
+  "30 3 * * *": async (_controller, env) => {
+    console.log("retention", JSON.stringify(await runRetention(env, now())));
   },
 };
 

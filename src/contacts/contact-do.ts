@@ -34,6 +34,7 @@ import type { Decision } from "../gate/decision";
 import { type DispatchResult, DISPATCH_TIMEOUT_MS, type Prepared, type PreparedLink, RECONCILE_RETRY_MS } from "../gateway/types";
 import type { ContactView, Hop, JsonBag, OneOff, TimelineItem, TraitsRefusal } from "./rpc-types";
 import { contactView, exportRows, timelinePage } from "./views";
+import { type ContactPruneResult, pruneContact, pruneDue } from "../retention/contact-prune";
 import { TRAITS_BYTES, fillWithin, jsonBytes, kb, traitsRefusal, utf8Bytes } from "../size-limits";
 
 /** One contact's lifecycle state: profile, stage, events, flow runs, messages, decisions and timers. */
@@ -525,6 +526,13 @@ export class ContactDO extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => new ContactStore(this.ctx.storage.sql));
   }
 
+  /** Prune this contact's tables past retention (src/retention/contact-prune.ts): on its alarm, and by the daily sweep. */
+  async prune(): Promise<ContactPruneResult | undefined> {
+    if (!this.store.contact()) return undefined;
+    const { settings } = await getConfig(this.env.DB);
+    return this.ctx.storage.transactionSync(() => pruneContact(this.store, settings, now()));
+  }
+
   /** Run every due timer, each in its own transaction with its effect, then re-arm. */
   override async alarm(): Promise<void> {
     this.armedAt = undefined; // a fired alarm is no longer set
@@ -547,6 +555,7 @@ export class ContactDO extends DurableObject<Env> {
           }
         });
       } else await this.flush();
+      if (pruneDue(this.store, now())) await this.prune();
     } finally {
       await this.arm();
     }
