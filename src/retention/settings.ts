@@ -47,7 +47,7 @@ export const keepMs = (r: RetentionSettings, kind: keyof RetentionSettings): num
 
 /**
  * Why these settings are refused: each retention that is shorter than something reading its rows
- * (cap windows, attribution windows, flow re-entry gaps, dedupe windows). `section` names the
+ * (cap windows, attribution windows, message expiries, flow re-entry gaps, dedupe windows). `section` names the
  * section being saved, so the error names one of its own fields.
  */
 export function retentionErrors(s: Settings, flows: Iterable<CompiledFlow>, section: string): FieldError[] {
@@ -55,6 +55,8 @@ export function retentionErrors(s: Settings, flows: Iterable<CompiledFlow>, sect
   const needs: Array<{ kind: keyof RetentionSettings; ms: number; what: string; field: string }> = [];
   const need = (kind: keyof RetentionSettings, duration: string, what: string, field: string) => needs.push({ kind, ms: parseDuration(duration) ?? 0, what, field });
   s.caps.rules.forEach((c, i) => need("messages", c.window, `the cap "${c.name}" window (${c.window})`, `caps:rules.${i}.window`));
+  // A message may still change (and be recorded again) until it expires.
+  for (const [job, d] of Object.entries(s.messages.expiry)) need("messages", d, `messages.expiry.${job} (${d})`, `messages:expiry.${job}`);
   const a = s.attribution;
   need("messages", a.clickWindow, `attribution.clickWindow (${a.clickWindow})`, "attribution:clickWindow");
   need("clicks", a.clickWindow, `attribution.clickWindow (${a.clickWindow})`, "attribution:clickWindow");

@@ -61,8 +61,8 @@ settings.openapi(
       const errors = stageRuleErrors(parsed.data as StageRules, stagesOf((await getConfig(c.env.DB)).settings));
       if (errors.length) return badFields(errors);
     }
-    // A retention may not be shorter than a window that reads its rows (caps, attribution, re-entry, dedupe).
-    if (section === "retention" || section === "caps" || section === "attribution") {
+    // A retention may not be shorter than a window that reads its rows (caps, attribution, expiries, re-entry, dedupe).
+    if (section === "retention" || section === "caps" || section === "attribution" || section === "messages") {
       const config = await getConfig(c.env.DB);
       const errors = retentionErrors({ ...config.settings, [section]: parsed.data } as Settings, config.flows.values(), section);
       if (errors.length) return badFields(errors);
