@@ -113,7 +113,9 @@ const CRON_JOBS: Record<string, CronJob> = {
   },
   // 03:30 UTC daily: archive to R2 and prune D1 past retention, then sweep a page of contacts (src/retention/).
   "30 3 * * *": async (_controller, env) => {
-    console.log("retention", JSON.stringify(await runRetention(env, now())));
+    const { d1, sweep } = await runRetention(env, now());
+    const pruned = Object.entries(d1).filter(([, r]) => r.deleted || r.more).map(([k, r]) => `${k}=${r.deleted}${r.more ? "+" : ""}`);
+    console.log(`retention: D1 pruned ${pruned.join(" ") || "nothing"}; swept ${sweep.contacts} contacts, ${sweep.deleted} rows`);
   },
 };
 
