@@ -1,6 +1,6 @@
 /** D1 tables: what is shared or queried across contacts. Migrations are generated from this file. */
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Small named values: `config_version` (bumped on every settings/flow/template write), `records_ping`. */
 export const meta = sqliteTable("meta", {
@@ -264,6 +264,16 @@ export const importChunks = sqliteTable(
   (t) => [primaryKey({ columns: [t.importId, t.chunk] })],
 );
 
+/** Link destinations, each stored once (a template's URL is shared by every message that links to it). */
+export const linkTargets = sqliteTable(
+  "link_targets",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    url: text("url").notNull(),
+  },
+  (t) => [uniqueIndex("link_targets_url").on(t.url)],
+);
+
 /** Short links: one per message and destination. Written before the message reaches the gateway. */
 export const links = sqliteTable(
   "links",
@@ -271,13 +281,14 @@ export const links = sqliteTable(
     code: text("code").primaryKey(),
     messageId: text("message_id").notNull(),
     contactId: text("contact_id").notNull(),
-    url: text("url").notNull(),
+    /** The destination: `link_targets.id`. */
+    target: integer("target").notNull(),
     templateKey: text("template_key"),
     flowKey: text("flow_key"),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
   },
-  (t) => [index("links_expires").on(t.expiresAt)],
+  (t) => [index("links_expires").on(t.expiresAt), index("links_target").on(t.target)],
 );
 
 /** Link hits: `click` (a person) or `preview` (a bot, a HEAD request, a fetch right after delivery). */

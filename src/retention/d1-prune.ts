@@ -35,7 +35,8 @@ export const D1_KINDS: readonly D1Kind[] = [
   { kind: "decisions", table: "decisions", key: "id", at: "at", cutoff: ago("decisions") },
   { kind: "clicks", table: "clicks", key: "id", at: "at", cutoff: ago("clicks"), omit: ["user_agent"] },
   // A link goes when it stops working (its `links.ttl` passed): its destination may carry personal data.
-  { kind: "links", table: "links", key: "code", at: "expires_at", cutoff: (_s, t) => t, omit: ["url"] },
+  // (The archive leaves out its destination, `link_targets.url`, which a personalised URL may make personal.)
+  { kind: "links", table: "links", key: "code", at: "expires_at", cutoff: (_s, t) => t, omit: ["target"] },
   { kind: "flow_runs", table: "flow_runs", key: "id", at: "updated_at", cutoff: ago("runs"), keep: "status = 'active'" },
   { kind: "conversions", table: "conversions", key: "id", at: "at", cutoff: ago("conversions") },
   { kind: "stage_changes", table: "stage_changes", key: "id", at: "at", cutoff: ago("stageHistory") },
@@ -67,7 +68,21 @@ export interface KindResult {
 export async function pruneD1(env: Env, settings: Settings, t: number, limits: PruneLimits = PRUNE_LIMITS): Promise<Record<string, KindResult>> {
   const out: Record<string, KindResult> = {};
   for (const k of D1_KINDS) out[k.kind] = await pruneKind(env, k, k.cutoff(settings, t), limits);
+  out.link_targets = await pruneTargets(env, limits);
   return out;
+}
+
+/** Destinations no link names any more (their links expired or were erased): deleted in bounded batches, not archived. */
+async function pruneTargets(env: Env, limits: PruneLimits): Promise<KindResult> {
+  const result: KindResult = { deleted: 0, objects: [], more: false };
+  const remove = env.DB.prepare("DELETE FROM link_targets WHERE id IN (SELECT id FROM link_targets t WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.target = t.id) LIMIT ?)");
+  for (let i = 0; i < limits.batchesPerKind; i++) {
+    const { meta } = await remove.bind(limits.batch).run();
+    result.deleted += meta.changes;
+    if (meta.changes < limits.batch) return result;
+  }
+  result.more = true;
+  return result;
 }
 
 async function pruneKind(env: Env, k: D1Kind, cutoff: number, limits: PruneLimits): Promise<KindResult> {
