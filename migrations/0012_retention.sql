@@ -1,3 +1,4 @@
+-- Hand-written (drizzle-kit would add links.target NOT NULL without moving the URLs); meta/0012_snapshot.json is drizzle-kit's, for the next diff.
 -- Retention (src/retention/): each pruned table gets an index on the instant its retention counts
 -- from, so the daily prune finds its oldest rows in bounded batches instead of scanning the table.
 CREATE INDEX `messages_created` ON `messages` (`created_at`);
