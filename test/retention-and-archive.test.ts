@@ -11,6 +11,7 @@ import type { ContactDO } from "../src/contacts/contact-do";
 import { ContactStore } from "../src/contacts/store";
 import worker from "../src/index";
 import { pruneContact } from "../src/retention/contact-prune";
+import { sweepContacts } from "../src/retention/cron";
 import { readArchive } from "../src/retention/archive";
 import { defaultSettings } from "../src/settings/schema";
 import { DAY, api, contactStub, flushRecords, phone, settleSends, unique } from "./helpers";
@@ -94,6 +95,8 @@ describe("the daily prune", () => {
     expect(list.status).toBe(200);
     expect(list.body.objects).toEqual([expect.objectContaining({ kind: "messages", day: before.day, key: expect.stringMatching(new RegExp(`^kind=messages/day=${before.day}/.+\\.ndjson\\.gz$`)) })]);
     expect(Math.abs(Date.parse(list.body.hotSince.messages) - (now() - 90 * DAY))).toBeLessThan(60_000);
+    const backwards = await api("GET", "/v1/archive?from=2026-02-02&to=2026-02-01");
+    expect([backwards.status, backwards.body.errors]).toEqual([400, [{ field: "query.from", message: "must not be after to" }]]);
     const rows = (await readArchive(env.ARCHIVE, list.body.objects[0].key))!.filter((r) => r.contact_id === contactId);
     // The same row, without the number and the body (the archive never holds what erasure removes).
     const { to: _to, body: _body, ...expected } = before.messages[0]!;
@@ -143,6 +146,9 @@ describe("a contact's own tables", () => {
     await cron();
     const keys = await runInDurableObject(stub, (_i: ContactDO, state) => state.storage.sql.exec("SELECT key FROM seen").toArray().map((r) => r.key));
     expect([await count("decisions"), keys, await count("stage_history"), await count("events")]).toEqual([0, ["pruned"], 1, 4]);
+    // The sweep is bounded per run and resumes where it stopped; after the last contact it starts over.
+    expect(await sweepContacts(env, { contacts: 1, page: 1, parallel: 1 })).toMatchObject({ contacts: 1, wrapped: false });
+    expect(await sweepContacts(env, { contacts: 1, page: 1, parallel: 1 })).toMatchObject({ contacts: 0, wrapped: true });
     const timeline = (await api("GET", `/v1/contacts/user:${userId}/timeline`)).body;
     expect(timeline.olderHistory).toEqual({ before: expect.any(String), where: expect.stringContaining("GET /v1/archive") });
   });
