@@ -127,8 +127,11 @@ describe("the daily prune", () => {
 describe("a contact's own tables", () => {
   it("are pruned in bounded deletes, keeping what still reads them, and the sweep reaches a contact that never wakes", async () => {
     const userId = unique("u");
-    await api("POST", "/v1/identify", { userId, traits: { phone: phone() } });
+    const to = phone();
+    await api("POST", "/v1/identify", { userId, traits: { phone: to } });
     for (const n of [1, 2, 3]) await api("POST", "/v1/track", { userId, event: "Viewed", messageId: unique(`e${n}`) });
+    expect((await api("POST", "/v1/messages", { contact: `user:${userId}`, template: "receipt", properties: { order_id: "D-1" } })).status).toBe(202);
+    await settleSends(`user:${userId}`);
     const { stub } = await contactStub(`user:${userId}`);
     // Three old decisions and dedupe keys, as months of activity would leave them.
     await runInDurableObject(stub, (_i: ContactDO, state) => {
@@ -139,13 +142,18 @@ describe("a contact's own tables", () => {
     });
     await flushRecords(); // the sweep walks D1's contacts projection
     const count = (table: string) => runInDurableObject(stub, (_i: ContactDO, state) => state.storage.sql.exec(`SELECT count(*) AS n FROM ${table}`).one().n as number);
-    // One bounded call deletes at most its batch per table, and says there is more.
+    // A settled message keeps its body but no longer its copy of the trigger's properties.
+    const message = () => runInDurableObject(stub, (_i: ContactDO, state) => state.storage.sql.exec("SELECT body, properties FROM messages").toArray());
+    expect(await message()).toEqual([{ body: expect.stringContaining("Order D-1"), properties: "{}" }]);
+    // One bounded call deletes at most its batch per table, and says there is more; the new message stays.
     const bounded = await runInDurableObject(stub, (_i: ContactDO, state) => pruneContact(new ContactStore(state.storage.sql), defaultSettings(), now(), 2));
     expect(bounded).toEqual({ deleted: { decisions: 2, seen: 2 }, more: true });
-    // The sweep (the daily cron) prunes the rest; the current stage's entry and the consent ledger stay.
+    // 91 days on, the sweep (the daily cron) prunes the rest; the current stage's entry and the event log (its own cap) stay.
+    const events = await count("events");
+    advanceClock(91 * DAY);
     await cron();
     const keys = await runInDurableObject(stub, (_i: ContactDO, state) => state.storage.sql.exec("SELECT key FROM seen").toArray().map((r) => r.key));
-    expect([await count("decisions"), keys, await count("stage_history"), await count("events")]).toEqual([0, ["pruned"], 1, 4]);
+    expect([await count("messages"), await count("decisions"), keys, await count("stage_history"), await count("events")]).toEqual([0, 0, ["pruned"], 1, events]);
     // The sweep is bounded per run and resumes where it stopped; after the last contact it starts over.
     expect(await sweepContacts(env, { contacts: 1, page: 1, parallel: 1 })).toMatchObject({ contacts: 1, wrapped: false });
     expect(await sweepContacts(env, { contacts: 1, page: 1, parallel: 1 })).toMatchObject({ contacts: 0, wrapped: true });
