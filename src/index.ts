@@ -7,6 +7,7 @@
  *   /l/:code (short links) ─► D1 link ─► 302, then the click ─► ContactDO (`Link Clicked`)
  *   /v1/broadcasts ─► broadcast queue (pages of contacts from D1) ─► each ContactDO ─► send queue
  *   records queue ─► rollups ─► /v1/reports
+ *   daily cron ─► D1 rows past retention ─► R2 archive, then deleted; ContactDOs prune() (src/retention/)
  *   /console (marketers' web UI) ─► the same /v1 routes, in process, with the signed-in key
  */
 import { auditRoutes } from "./audit/routes";
