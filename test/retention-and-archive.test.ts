@@ -5,7 +5,7 @@
 // prunes its own tables in bounded deletes, and the sweep reaches contacts that never wake.
 import { createExecutionContext, createScheduledController, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { advanceClock, now } from "../src/clock";
 import type { ContactDO } from "../src/contacts/contact-do";
 import { ContactStore } from "../src/contacts/store";
@@ -62,6 +62,7 @@ describe("settings.retention", () => {
 describe("the daily prune", () => {
   const to = phone();
   let contactId = "";
+  let afterFailure: Awaited<ReturnType<typeof archived>> = [];
   let before: { messages: Record<string, unknown>[]; decisions: number; clicks: number; report: unknown; day: string };
 
   beforeAll(async () => {
@@ -85,6 +86,16 @@ describe("the daily prune", () => {
     };
     expect([before.messages.length, before.decisions, before.clicks]).toEqual([1, 1, 1]);
     advanceClock(91 * DAY);
+    // The first run fails after archiving the decisions, before deleting them (a real D1 refusal).
+    await env.DB.prepare("CREATE TRIGGER keep_decisions BEFORE DELETE ON decisions BEGIN SELECT RAISE(ABORT, 'decisions refused'); END").run();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      await expect(cron()).rejects.toThrow(/decisions refused/);
+    } finally {
+      await env.DB.prepare("DROP TRIGGER keep_decisions").run();
+      errors.mockRestore();
+    }
+    afterFailure = await archived();
     await cron();
   });
 
@@ -111,6 +122,10 @@ describe("the daily prune", () => {
   });
 
   it("changes nothing when it runs again: the same objects, nothing lost", async () => {
+    // The run after the failed one found the same decisions and named the same object: kept as it was.
+    const decisions = (list: typeof afterFailure) => list.filter((o) => o.key.startsWith("kind=decisions/"));
+    expect(decisions(afterFailure).length).toBeGreaterThan(0);
+    expect(decisions(await archived())).toEqual(decisions(afterFailure));
     const first = await archived();
     await cron();
     expect(await archived()).toEqual(first);
