@@ -55,6 +55,8 @@ describe("settings.retention", () => {
     // A window that would outgrow the retention is refused where it is set.
     const caps = await api("PUT", "/v1/settings/caps", { rules: [{ name: "biweekly", window: "P14D", max: 4 }] });
     expect([caps.status, caps.body.errors]).toEqual([400, [{ field: "rules.0.window", message: expect.stringContaining("retention.messages (P10D)") }]]);
+    const flow = await api("PUT", `/v1/flows/${unique("f")}`, { name: "Win-back", job: "reactivation", trigger: { event: "Lapsed" }, reentry: "P120D", steps: [{ wait: "PT1H" }] });
+    expect([flow.status, flow.body.errors]).toEqual([400, [{ field: "reentry", message: expect.stringContaining("retention.runs (P90D)") }]]);
     expect((await api("PUT", "/v1/settings/retention", {})).body.value).toMatchObject({ messages: "P90D", consent: "P2555D" });
   });
 });

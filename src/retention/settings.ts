@@ -79,3 +79,15 @@ export function retentionErrors(s: Settings, flows: Iterable<CompiledFlow>, sect
   }
   return errors;
 }
+
+/** Why a flow may not be saved under the current retention: its cap window or re-entry gap outlasts the rows it reads. */
+export function flowRetentionErrors(flow: { cap?: { window: string }; reentry: string }, r: RetentionSettings): FieldError[] {
+  const errors: FieldError[] = [];
+  if (flow.cap && (parseDuration(flow.cap.window) ?? 0) > keepMs(r, "messages")) {
+    errors.push({ field: "cap.window", message: `longer than retention.messages (${r.messages}), which keeps the messages the cap counts` });
+  }
+  if (flow.reentry !== "always" && flow.reentry !== "never" && (parseDuration(flow.reentry) ?? 0) > keepMs(r, "runs")) {
+    errors.push({ field: "reentry", message: `longer than retention.runs (${r.runs}), which keeps the runs re-entry reads` });
+  }
+  return errors;
+}
