@@ -34,6 +34,10 @@
  *
  * Correctness: every rollup answer must equal its scan answer (totals, cohorts and the report, money
  * within 1e-6 relative); any difference, failed request or short load fails the run.
+ * No retention runs here (the bench Worker has no Cron Trigger and its 95-day history is written at
+ * once): the scan sees every raw row. In production, once the daily retention job (src/retention/)
+ * has pruned rows past `settings.retention`, a scan counts only the hot days, so the two agree only
+ * over days after each kind's `hotSince` (`GET /v1/archive`); older days live in the rollups and R2.
  *
  * Output: progress on stderr; on stdout one line per report
  *   BENCH reports kind=<flows|templates|jobs|stages|overview> ms=<rollup ms> scan_ms=<n> ratio=<scan/rollup>

@@ -7,6 +7,7 @@
  *   /l/:code (short links) ─► D1 link ─► 302, then the click ─► ContactDO (`Link Clicked`)
  *   /v1/broadcasts ─► broadcast queue (pages of contacts from D1) ─► each ContactDO ─► send queue
  *   records queue ─► rollups ─► /v1/reports
+ *   daily cron ─► D1 rows past retention ─► R2 archive, then deleted; ContactDOs prune() (src/retention/)
  *   /console (marketers' web UI) ─► the same /v1 routes, in process, with the signed-in key
  */
 import { auditRoutes } from "./audit/routes";
@@ -27,10 +28,13 @@ import { providerWebhooks } from "./gateway/webhooks";
 import { newApp } from "./http/app";
 import { keys } from "./keys/routes";
 import { onError, problem } from "./http/problem";
+import { now } from "./clock";
 import { redirects, shortHost } from "./links/routes";
 import { messages } from "./messages/routes";
 import { privacy } from "./privacy/routes";
 import { reports } from "./reports/routes";
+import { archive } from "./retention/routes";
+import { runRetention } from "./retention/cron";
 import { type NotifyJob, consumeNotifications } from "./tasks/notify";
 import { tasks } from "./tasks/routes";
 import { consumeRecords } from "./records/consumer";
@@ -74,6 +78,7 @@ app.route("/v1", privacy);
 app.route("/console", consoleApp(app));
 app.route("/v1", reports);
 app.route("/v1", broadcasts);
+app.route("/v1", archive);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 const info = { title: "Tidings", version: "0.1.0", description: "Lifecycle SMS: the right message for each contact's stage, with consent, quiet hours and caps." };
@@ -109,6 +114,12 @@ const CRON_JOBS: Record<string, CronJob> = {
     const { from, to } = previousMonth(controller.scheduledTime);
     const { id } = await storeReport(env, from, to);
     console.log(`governance report ${id} stored`);
+  },
+  // 03:30 UTC daily: archive to R2 and prune D1 past retention, then sweep a page of contacts (src/retention/).
+  "30 3 * * *": async (_controller, env) => {
+    const { d1, sweep } = await runRetention(env, now());
+    const pruned = Object.entries(d1).filter(([, r]) => r.deleted || r.more).map(([k, r]) => `${k}=${r.deleted}${r.more ? "+" : ""}`);
+    console.log(`retention: D1 pruned ${pruned.join(" ") || "nothing"}; swept ${sweep.contacts} contacts, ${sweep.deleted} rows`);
   },
 };
 

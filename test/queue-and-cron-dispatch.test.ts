@@ -78,7 +78,7 @@ describe("cron dispatch", () => {
   };
 
   it("runs the governance report for the monthly cron of wrangler.toml", async () => {
-    expect(crons).toEqual(["0 6 1 * *"]);
+    expect(crons).toEqual(["0 6 1 * *", "30 3 * * *"]);
     const { ctx, run } = scheduled(crons[0]!);
     await run;
     await waitOnExecutionContext(ctx);

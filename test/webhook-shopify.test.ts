@@ -353,7 +353,7 @@ describe("cart recovery from Shopify", () => {
   /** The destination of the short link in a text. */
   async function linkTarget(text: string): Promise<string | undefined> {
     const code = /\/l\/([0-9A-Za-z]+)/.exec(text)?.[1];
-    const row = await env.DB.prepare("SELECT url FROM links WHERE code = ?").bind(code ?? "").first<{ url: string }>();
+    const row = await env.DB.prepare("SELECT t.url FROM links l JOIN link_targets t ON t.id = l.target WHERE l.code = ?").bind(code ?? "").first<{ url: string }>();
     return row?.url;
   }
 

@@ -10,7 +10,7 @@ import { type InboundSms, type ReceiveResult, receive } from "../conversation/in
 import { refreshAbsenceTimers } from "../flows/runner";
 import { linkOpened, type LinkHit } from "../links/clicks";
 import { type OneOffResult, sendOneOff } from "../messages/one-off";
-import { getTemplateVersion } from "../settings/config";
+import { getConfig, getTemplateVersion } from "../settings/config";
 import { claimPhone } from "./identity";
 import { isErased } from "../privacy/erased";
 import { type HandOver, absorb, handOver } from "./merge";
@@ -29,6 +29,8 @@ import { type Receipt, deadLettered, dispatchAnswered, prepareDispatch, receiptA
 import type { DispatchResult, Prepared } from "../gateway/types";
 import type { ContactView, Hop, JsonBag, OneOff, TimelineItem, TraitsRefusal } from "./rpc-types";
 import { contactView, exportRows, timelinePage } from "./views";
+import { type ContactPruneResult, pruneContact, pruneDue } from "../retention/contact-prune";
+import { now } from "../clock";
 
 /** One contact's lifecycle state: profile, stage, events, flow runs, messages, decisions and timers. */
 export class ContactDO extends DurableObject<Env> {
@@ -267,6 +269,13 @@ export class ContactDO extends DurableObject<Env> {
     await this.work.erase();
   }
 
+  /** Prune this contact's tables past retention (src/retention/contact-prune.ts): on its alarm, and by the daily sweep. */
+  async prune(): Promise<ContactPruneResult | undefined> {
+    if (!this.store.contact()) return undefined;
+    const { settings } = await getConfig(this.env.DB);
+    return this.ctx.storage.transactionSync(() => pruneContact(this.store, settings, now()));
+  }
+
   /** Run every due timer, each in the transaction of its effect (./timers.ts), then re-arm. */
   override async alarm(): Promise<void> {
     this.work.alarm.forget(); // a fired alarm is no longer set
@@ -275,6 +284,7 @@ export class ContactDO extends DurableObject<Env> {
     if (!contact || contact.merged_into) return;
     try {
       await (timersDue(this.store) ? this.work.run(undefined, contact.id, runDueTimers) : this.work.outbox.flush());
+      if (pruneDue(this.store, now())) await this.prune();
     } finally {
       await this.work.alarm.arm();
     }

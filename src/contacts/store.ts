@@ -191,6 +191,9 @@ export interface TimerRow {
   ref: string;
 }
 
+/** Statuses after which a message is never rendered again (a message skipped for a merge is re-created, with its properties, at the contact it merged into). */
+const SETTLED = new Set(["sent", "delivered", "failed", "undelivered", "skipped"]);
+
 /** Typed access to one contact's tables. */
 export class ContactStore {
   constructor(readonly sql: SqlStorage) {
@@ -266,8 +269,13 @@ export class ContactStore {
   /** Whether the contact changed in this unit of work (cleared by the caller when it queues the projection). */
   contactTouched = false;
 
-  /** Bump a message's revision and queue its row for D1. */
-  touchMessage(id: string, changes: Partial<MessageRow>): MessageRow {
+  /**
+   * Bump a message's revision and queue its row for D1. A message that reached a final status drops
+   * the trigger properties it was created with (only rendering needs them; the body is kept).
+   */
+  touchMessage(id: string, update: Partial<MessageRow>): MessageRow {
+    const final = update.status !== undefined && SETTLED.has(update.status) && !(update.status === "skipped" && update.reason === "merged");
+    const changes = final ? { ...update, properties: "{}" } : update;
     const sets = Object.keys(changes).map((k) => `"${k}" = ?`);
     this.run(`UPDATE messages SET ${[...sets, "updated_at = ?", "rev = rev + 1"].join(", ")} WHERE id = ?`, ...Object.values(changes), now(), id);
     const m = this.message(id)!;

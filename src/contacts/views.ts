@@ -11,7 +11,7 @@ import type { ContactStore, EventRow, RunRow, TimerRow } from "./store";
  * decisions, messages. Within one instant, causes come before effects (rank), e.g. a message
  * before its decision. The cursor is (at, rank, id) of the last item.
  */
-export async function timelinePage(store: ContactStore, config: () => Promise<Config>, limit: number, before?: [number, number, string]): Promise<{ items: TimelineItem[]; next: string | null }> {
+export async function timelinePage(store: ContactStore, config: () => Promise<Config>, limit: number, before?: [number, number, string]): Promise<{ items: TimelineItem[]; next: string | null; olderHistory?: OlderHistory }> {
   const cursor = before ?? [Number.MAX_SAFE_INTEGER, 9, "~"];
   const rows = store.all<{ at: number; rank: number; kind: string; id: string; data: string }>(
     `SELECT * FROM (
@@ -36,9 +36,26 @@ export async function timelinePage(store: ContactStore, config: () => Promise<Co
     const effect = effects.get(id);
     return effect && !effect.applied ? { applied: false, reason: effect.reason } : {};
   };
+  // The last page says where history older than retention went (src/retention/contact-prune.ts notes when it pruned).
+  const pruned = rows.length > limit ? undefined : store.first<{ at: number }>("SELECT at FROM seen WHERE key = 'pruned'");
   return {
+    ...(pruned ? { olderHistory: olderHistory(pruned.at) } : {}),
     items: page.map((r) => ({ at: new Date(r.at).toISOString(), kind: r.kind, id: r.id, ...dropNulls(JSON.parse(r.data)), ...(r.kind === "consent" ? unapplied(r.id) : {}) })),
     next: rows.length > limit && last ? btoa(JSON.stringify([last.at, last.rank, last.id])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : null,
+  };
+}
+
+/** Where a contact's history older than retention went. */
+export interface OlderHistory {
+  before: string;
+  where: string;
+}
+
+function olderHistory(at: number): OlderHistory {
+  const day = new Date(at).toISOString().slice(0, 10);
+  return {
+    before: new Date(at).toISOString(),
+    where: `Messages, decisions, runs and stage changes before this were pruned past settings.retention and are in the archive (R2, by kind and day): GET /v1/archive?to=${day}`,
   };
 }
 

@@ -1,5 +1,6 @@
 /** D1 tables: what is shared or queried across contacts. Migrations are generated from this file. */
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Small named values: `config_version` (bumped on every settings/flow/template write), `records_ping`. */
 export const meta = sqliteTable("meta", {
@@ -78,7 +79,7 @@ export const stageChanges = sqliteTable(
     /** When the contact had entered `from_stage`. */
     fromAt: integer("from_at"),
   },
-  (t) => [index("stage_changes_contact").on(t.contactId, t.at)],
+  (t) => [index("stage_changes_contact").on(t.contactId, t.at), index("stage_changes_at").on(t.at)],
 );
 
 /** Every gate decision. */
@@ -133,7 +134,7 @@ export const messages = sqliteTable(
     /** Which of this message's facts (created, sent, delivered, failed: bits of reports/facts.ts COUNTED) the rollups hold. */
     counted: integer("counted").notNull().default(0),
   },
-  (t) => [index("messages_contact").on(t.contactId, t.createdAt), index("messages_flow").on(t.flowKey, t.createdAt), index("messages_sent").on(t.sentAt)],
+  (t) => [index("messages_contact").on(t.contactId, t.createdAt), index("messages_flow").on(t.flowKey, t.createdAt), index("messages_sent").on(t.sentAt), index("messages_created").on(t.createdAt)],
 );
 
 /** Flow runs: where each run is, so the runs waiting at each step can be counted. */
@@ -155,7 +156,7 @@ export const flowRuns = sqliteTable(
     /** 1 once the run's entry is in the rollups. */
     counted: integer("counted").notNull().default(0),
   },
-  (t) => [index("flow_runs_flow").on(t.flowKey, t.status, t.step)],
+  (t) => [index("flow_runs_flow").on(t.flowKey, t.status, t.step), index("flow_runs_updated").on(t.updatedAt)],
 );
 
 /** Goal events reached by runs. */
@@ -174,7 +175,7 @@ export const conversions = sqliteTable(
     startedAt: integer("started_at"),
     job: text("job"),
   },
-  (t) => [index("conversions_flow").on(t.flowKey, t.at)],
+  (t) => [index("conversions_flow").on(t.flowKey, t.at), index("conversions_at").on(t.at)],
 );
 
 /**
@@ -201,7 +202,7 @@ export const outcomes = sqliteTable(
     touch: text("touch"),
     touchAt: integer("touch_at"),
   },
-  (t) => [index("outcomes_at").on(t.type, t.at), index("outcomes_flow").on(t.flowKey, t.at)],
+  (t) => [index("outcomes_at").on(t.type, t.at), index("outcomes_flow").on(t.flowKey, t.at), index("outcomes_time").on(t.at)],
 );
 
 /**
@@ -221,12 +222,16 @@ export const rollups = sqliteTable(
 );
 
 /** What the sandbox gateway "sent": the local stand-in for a phone. */
-export const sandboxMessages = sqliteTable("sandbox_messages", {
-  id: text("id").primaryKey(),
-  to: text("to").notNull(),
-  body: text("body").notNull(),
-  at: integer("at").notNull(),
-});
+export const sandboxMessages = sqliteTable(
+  "sandbox_messages",
+  {
+    id: text("id").primaryKey(),
+    to: text("to").notNull(),
+    body: text("body").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("sandbox_messages_at").on(t.at)],
+);
 
 /** Numbers never texted, kept only as a keyed HMAC-SHA256 of the E.164 number. */
 export const suppressions = sqliteTable("suppressions", {
@@ -259,17 +264,32 @@ export const importChunks = sqliteTable(
   (t) => [primaryKey({ columns: [t.importId, t.chunk] })],
 );
 
+/** Link destinations, each stored once (a template's URL is shared by every message that links to it). */
+export const linkTargets = sqliteTable(
+  "link_targets",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    url: text("url").notNull(),
+  },
+  (t) => [uniqueIndex("link_targets_url").on(t.url)],
+);
+
 /** Short links: one per message and destination. Written before the message reaches the gateway. */
-export const links = sqliteTable("links", {
-  code: text("code").primaryKey(),
-  messageId: text("message_id").notNull(),
-  contactId: text("contact_id").notNull(),
-  url: text("url").notNull(),
-  templateKey: text("template_key"),
-  flowKey: text("flow_key"),
-  createdAt: integer("created_at").notNull(),
-  expiresAt: integer("expires_at").notNull(),
-});
+export const links = sqliteTable(
+  "links",
+  {
+    code: text("code").primaryKey(),
+    messageId: text("message_id").notNull(),
+    contactId: text("contact_id").notNull(),
+    /** The destination: `link_targets.id`. */
+    target: integer("target").notNull(),
+    templateKey: text("template_key"),
+    flowKey: text("flow_key"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("links_expires").on(t.expiresAt), index("links_target").on(t.target)],
+);
 
 /** Link hits: `click` (a person) or `preview` (a bot, a HEAD request, a fetch right after delivery). */
 export const clicks = sqliteTable(
@@ -288,7 +308,7 @@ export const clicks = sqliteTable(
     job: text("job"),
     stage: text("stage"),
   },
-  (t) => [index("clicks_message").on(t.messageId), index("clicks_flow").on(t.flowKey, t.at)],
+  (t) => [index("clicks_message").on(t.messageId), index("clicks_flow").on(t.flowKey, t.at), index("clicks_at").on(t.at)],
 );
 
 /** Tasks for owners, projected from the ContactDO (rev guards against stale batches). */
@@ -310,7 +330,7 @@ export const tasks = sqliteTable(
     breachedAt: integer("breached_at"),
     rev: integer("rev").notNull(),
   },
-  (t) => [index("tasks_owner").on(t.owner, t.state, t.slaDueAt)],
+  (t) => [index("tasks_owner").on(t.owner, t.state, t.slaDueAt), index("tasks_done").on(t.doneAt).where(sql`${t.doneAt} IS NOT NULL`)],
 );
 
 /** Managed API keys: only the SHA-256 of the key is stored; the key is shown once, at creation. */
@@ -367,7 +387,7 @@ export const consentChanges = sqliteTable(
     /** The purpose's state before the change (null for rows written before it was recorded). */
     before: text("before"),
   },
-  (t) => [index("consent_changes_at").on(t.action, t.at), index("consent_changes_contact").on(t.contactId, t.at)],
+  (t) => [index("consent_changes_at").on(t.action, t.at), index("consent_changes_contact").on(t.contactId, t.at), index("consent_changes_time").on(t.at)],
 );
 
 /** Stored governance reports (monthly, by the Cron Trigger). */
@@ -425,10 +445,14 @@ export const broadcastPages = sqliteTable(
  * Idempotency-Keys of one-off sends, global to the deployment (`messages:<key>`), each with the
  * fingerprint of the request that first used it. Kept 24 h: an older row is forgotten when read.
  */
-export const idempotencyKeys = sqliteTable("idempotency_keys", {
-  key: text("key").primaryKey(),
-  fingerprint: text("fingerprint").notNull(),
-  /** The contact the request went to, once known (a replay goes to the same contact). */
-  contactId: text("contact_id"),
-  createdAt: integer("created_at").notNull(),
-});
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    key: text("key").primaryKey(),
+    fingerprint: text("fingerprint").notNull(),
+    /** The contact the request went to, once known (a replay goes to the same contact). */
+    contactId: text("contact_id"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("idempotency_keys_created").on(t.createdAt)],
+);

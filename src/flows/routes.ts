@@ -7,6 +7,7 @@ import { type FieldError, badFields, problem } from "../http/problem";
 import { getConfig } from "../settings/config";
 import { stagesOf as configuredStages } from "../settings/schema";
 import { FlowBody, stagesOf, templatesOf } from "./schema";
+import { flowRetentionErrors } from "../retention/settings";
 
 /** Flows sub-app. */
 export const flows = newApp();
@@ -74,6 +75,7 @@ flows.openapi(
     }
     const stages = configuredStages(config.settings);
     for (const s of stagesOf(body)) if (!stages.includes(s)) errors.push({ field: "steps", message: `stage ${s} is not one of ${stages.join(", ")}` });
+    errors.push(...flowRetentionErrors(body, config.settings.retention));
     if (errors.length) return badFields(errors);
     const { version, changed } = await saveVersion(c.env.DB, "flows", key, body, (ch) => [auditStatement(c, { action: "flow.save", target: `flow:${key}`, ...ch })]);
     return c.json({ key, version, changed, flow: body }, 200);

@@ -89,10 +89,16 @@ export function backoffSeconds(attempts: number): number {
 /** Store short links in one D1 batch before their messages reach the gateway (idempotent by code). */
 async function storeLinks(env: Env, links: PreparedLink[]): Promise<void> {
   if (!links.length) return;
+  // Each destination is stored once (link_targets); a link names it by id.
+  const target = env.DB.prepare("INSERT OR IGNORE INTO link_targets (url) VALUES (?)");
   const stmt = env.DB.prepare(
-    "INSERT OR IGNORE INTO links (code, message_id, contact_id, url, template_key, flow_key, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    `INSERT OR IGNORE INTO links (code, message_id, contact_id, target, template_key, flow_key, created_at, expires_at)
+      VALUES (?, ?, ?, (SELECT id FROM link_targets WHERE url = ?), ?, ?, ?, ?)`,
   );
-  await env.DB.batch(links.map((l) => stmt.bind(l.code, l.messageId, l.contactId, l.url, l.templateKey, l.flowKey, now(), l.expiresAt)));
+  await env.DB.batch([
+    ...[...new Set(links.map((l) => l.url))].map((u) => target.bind(u)),
+    ...links.map((l) => stmt.bind(l.code, l.messageId, l.contactId, l.url, l.templateKey, l.flowKey, now(), l.expiresAt)),
+  ]);
 }
 
 /** The gateway a job goes through and its label on the message: "<gateway>" or "<gateway>:<sender id>". */

@@ -27,7 +27,7 @@ export async function redirect(c: import("hono").Context<AppEnv>, code: string):
   const config = await getConfig(c.env.DB);
   const brand = config.settings.brand.name;
   if (!CODE.test(code)) return c.html(notFound(brand, false), 404);
-  const link = await c.env.DB.prepare("SELECT url, message_id, contact_id, expires_at FROM links WHERE code = ?")
+  const link = await c.env.DB.prepare("SELECT t.url, l.message_id, l.contact_id, l.expires_at FROM links l JOIN link_targets t ON t.id = l.target WHERE l.code = ?")
     .bind(code)
     .first<{ url: string; message_id: string; contact_id: string; expires_at: number }>();
   const at = now();

@@ -55,7 +55,9 @@ privacy.openapi(
     const contact = Object.fromEntries(Object.entries(held).map(([t, rows]) => [t, rows.map(parsed)]));
     const d1: Record<string, Record<string, unknown>[]> = {};
     const col = (t: string) => (t === "contacts" ? "id" : "contact_id");
-    const answers = await c.env.DB.batch(D1_TABLES.map((t) => c.env.DB.prepare(`SELECT * FROM ${t} WHERE ${col(t)} = ?`).bind(id)));
+    // A link's destination is stored once, in link_targets: the export shows it on the link.
+    const select = (t: string) => (t === "links" ? "SELECT l.*, (SELECT url FROM link_targets WHERE id = l.target) AS url FROM links l" : `SELECT * FROM ${t}`);
+    const answers = await c.env.DB.batch(D1_TABLES.map((t) => c.env.DB.prepare(`${select(t)} WHERE ${col(t)} = ?`).bind(id)));
     D1_TABLES.forEach((t, i) => (d1[t] = (answers[i]!.results as Record<string, unknown>[]).map(parsed)));
     const audit = await c.env.DB.prepare("SELECT * FROM audit_log WHERE target = ? ORDER BY at").bind(`contact:${id}`).all<Record<string, unknown>>();
     await auditStatement(c, { action: "contact.export", target: `contact:${id}`, after: { tables: Object.keys(contact).length + D1_TABLES.length } }).run();
@@ -97,6 +99,8 @@ privacy.openapi(
       db.prepare(`UPDATE messages SET "to" = NULL, body = NULL WHERE contact_id = ?`).bind(id),
       db.prepare("UPDATE tasks SET reply = NULL WHERE contact_id = ?").bind(id),
       // Short links can carry personal data in their URL, clicks a user agent: the links stop working.
+      // Destinations only this contact's links used go too (a shared one is the template's URL, not the person's).
+      db.prepare("DELETE FROM link_targets WHERE id IN (SELECT target FROM links WHERE contact_id = ?1) AND NOT EXISTS (SELECT 1 FROM links l WHERE l.target = link_targets.id AND l.contact_id <> ?1)").bind(id),
       db.prepare("DELETE FROM links WHERE contact_id = ?").bind(id),
       db.prepare("UPDATE clicks SET user_agent = NULL WHERE contact_id = ?").bind(id),
       db.prepare(`DELETE FROM sandbox_messages WHERE "to" IN (${marks})`).bind(...list),

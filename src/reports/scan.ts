@@ -15,6 +15,10 @@
  * rollups took each fact from the first revision that had it; they agree while a message's flow,
  * template, job, stage, segments and `updated_at` once failed do not change), the cost uses today's
  * price table, and an erased contact's messages have lost the number their cost came from.
+ *
+ * Once retention has pruned raw rows (src/retention/), a scan only counts what is still hot: it
+ * equals the rollups for days after each kind's retention (`GET /v1/archive` → `hotSince`); older
+ * days are only in the rollups and in the R2 archive (recount those from the archive's NDJSON).
  */
 import { getConfig } from "../settings/config";
 import { costOf } from "../templates/prices";

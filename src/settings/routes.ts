@@ -6,7 +6,8 @@ import { type StageRules, stageRuleErrors } from "../stages/settings";
 import { auditStatement } from "../audit/audit";
 import { currentVersion, saveVersion } from "../db/versions";
 import { getConfig } from "./config";
-import { type SectionName, SECTIONS, stagesOf } from "./schema";
+import { type SectionName, SECTIONS, type Settings, stagesOf } from "./schema";
+import { retentionErrors } from "../retention/settings";
 
 /** Settings sub-app. */
 export const settings = newApp();
@@ -58,6 +59,12 @@ settings.openapi(
     // Stage rules must name configured stages (rules left behind by a later preset change stay inert).
     if (section === "stageRules") {
       const errors = stageRuleErrors(parsed.data as StageRules, stagesOf((await getConfig(c.env.DB)).settings));
+      if (errors.length) return badFields(errors);
+    }
+    // A retention may not be shorter than a window that reads its rows (caps, attribution, expiries, re-entry, dedupe).
+    if (section === "retention" || section === "caps" || section === "attribution" || section === "messages") {
+      const config = await getConfig(c.env.DB);
+      const errors = retentionErrors({ ...config.settings, [section]: parsed.data } as Settings, config.flows.values(), section);
       if (errors.length) return badFields(errors);
     }
     const { version, changed } = await saveVersion(c.env.DB, "settings", section, parsed.data, (ch) => [auditStatement(c, { action: "settings.save", target: `settings:${section}`, ...ch })]);

@@ -15,6 +15,7 @@ import { KeywordsSection } from "../conversation/settings";
 import { LinksSection } from "../links/settings";
 import { QuietHoursSection } from "../time/settings";
 import { RulesSection } from "../rules/settings";
+import { RetentionSection } from "../retention/settings";
 import { TemplatesSection } from "../templates/settings";
 import { Job } from "./vocabulary";
 
@@ -108,6 +109,7 @@ export const SECTIONS = {
   governance: GovernanceSection,
   attribution: AttributionSection,
   senders: SendersSection,
+  retention: RetentionSection,
 } as const;
 
 /** A settings section name. */
