@@ -58,15 +58,18 @@ const sizes: Record<string, Map<string, number>> = { ContactDO: new Map(), Alias
 /** Each contact's earliest pending alarm in product time (null: none), by DO id. */
 const dueAt = new Map<string, number | null>();
 /** Cursors not yet added up (their counts grow while they are read). */
-let cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+let cursors: Array<[string, SqlStorageCursor<Record<string, SqlStorageValue>>]> = [];
+/** DO rows written by statement (its first 90 characters), for the breakdown. */
+const writesBySql: Record<string, number> = {};
 /** While true, D1 calls are not counted (the bench's own size query). */
 let quiet = false;
 
 /** Add up the cursors read so far. */
 function settleCursors(): void {
-  for (const c of cursors) {
+  for (const [q, c] of cursors) {
     stats.doRowsWritten += c.rowsWritten;
     stats.doRowsRead += c.rowsRead;
+    if (c.rowsWritten) writesBySql[q] = (writesBySql[q] ?? 0) + c.rowsWritten;
   }
   cursors = [];
 }
@@ -80,7 +83,7 @@ function patchStorage(storage: DurableObjectStorage): void {
   const exec = sqlProto.exec;
   sqlProto.exec = function (this: SqlStorage, ...args: unknown[]) {
     const c = exec.apply(this, args);
-    cursors.push(c);
+    cursors.push([String(args[0]).replace(/\s+/g, " ").trim().slice(0, 90), c]);
     return c;
   };
   const storageProto = Object.getPrototypeOf(storage);
@@ -276,7 +279,7 @@ export default {
     if (url.pathname === "/__bench/stats") {
       settleCursors();
       const dos = Object.fromEntries(Object.entries(sizes).map(([k, m]) => [k, { objects: m.size, bytes: sum(m) }]));
-      return Response.json({ ...stats, d1Bytes: await d1Bytes(env.DB), dos });
+      return Response.json({ ...stats, d1Bytes: await d1Bytes(env.DB), dos, writesBySql });
     }
     stats.workerRequests++;
     stats.inFlight++;

@@ -241,6 +241,8 @@ function report(label, d, events, cpuSec) {
   log(`  DO rows written ${f(d.doRowsWritten / events)} + setAlarm ${f(d.setAlarm / events)} + deleteAlarm ${f(d.deleteAlarm / events)}, DO rows read ${f(d.doRowsRead / events, 1)}`);
   log(`  D1 rows written ${f(d.d1RowsWritten / events)}, D1 rows read ${f(d.d1RowsRead / events, 1)} (${f(d.d1Queries / events)} queries with meta, ${f(d.d1QueriesWithoutMeta / events)} first/raw without)`);
   log(`  queue messages ${f(sumOf(d.queueConsumed) / events)} ${JSON.stringify(Object.fromEntries(Object.entries(d.queueConsumed).map(([k, v]) => [k, +(v / events).toFixed(2)])))}`);
+  const top = Object.entries(d.writesBySql ?? {}).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).slice(0, 8);
+  log(`  DO rows written by statement: ${top.map(([q, v]) => `${f(v / events)} ${q}`).join(" | ")}`);
   log(`  server CPU ${f((cpuSec * 1000) / events)} ms (wrangler dev + workerd, all of it, on this machine)`);
   log(`  USD per million: ${Object.entries(b.usd).map(([k, v]) => `${k} ${f(v, 3)}`).join(", ")} = ${f(b.total, 3)}`);
   return b;

@@ -639,7 +639,9 @@ export class ContactDO extends DurableObject<Env> {
       const candidates = [next !== undefined ? realTimeAt(next) : undefined, pending].filter((x): x is number => x !== undefined);
       if (candidates.length) at = Math.min(...candidates);
     }
-    // Most events leave the earliest timer where it was: no storage write for an unchanged alarm.
+    // Most events leave the earliest timer where it was: no storage write for an unchanged alarm. A
+    // woken instance reads the alarm first (a read), rather than rewriting it (a billed write) per event.
+    if (this.armedAt === undefined) this.armedAt = await this.ctx.storage.getAlarm();
     if (at === this.armedAt) return;
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(at);
