@@ -67,6 +67,8 @@ let quiet = false;
 /** Add up the cursors read so far. */
 function settleCursors(): void {
   for (const [q, c] of cursors) {
+    // Miniflare's own bookkeeping in each object's database (wrangler dev only), not the product's.
+    if (q.includes("__miniflare")) continue;
     stats.doRowsWritten += c.rowsWritten;
     stats.doRowsRead += c.rowsRead;
     if (c.rowsWritten) writesBySql[q] = (writesBySql[q] ?? 0) + c.rowsWritten;
