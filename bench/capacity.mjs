@@ -13,7 +13,7 @@
  *   - 30% occasional buyers: ~30 events, 4 cart runs (~8 messages) plus the 4 broadcasts, a click on 1 in 4.
  *   - 60% quiet subscribers: ~5 events, the 4 broadcasts (marketing, with a link), a click on 1 in 10.
  *   Every contact starts with an identify (phone) and a `Subscribed` (marketing consent): a signup.
- * Time: the year is BENCH_STEPS (26) steps of 365/26 days. Each step: the clock moves to the step's
+ * Time: the year is BENCH_STEPS (26) steps of whole days (14: 364 days). Each step: the clock moves to the step's
  * start (18:00 UTC, daytime for the +1415 numbers), due timers run (bench/capacity-worker.ts tick:
  * the alarm a contact would get), the step's events go in; then the clock moves 3 hours on, due
  * timers run (the cart flow's 1-hour wait), and the clicks and replies to the step's messages
@@ -51,7 +51,10 @@ const CONCURRENCY = envInt("BENCH_CONCURRENCY", 8);
 const SEED = envInt("BENCH_SEED", 1);
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const STEP_MS = Math.round((365 * DAY) / STEPS);
+/** Whole days per step, so every step starts at the same time of day (daytime: no quiet hours in the way). */
+const STEP_MS = Math.max(1, Math.round(365 / STEPS)) * DAY;
+/** The simulated span (364 days for 26 steps): per-year figures are scaled from it. */
+const YEAR_FRACTION = (STEPS * STEP_MS) / (365 * DAY);
 /** The simulated year starts on a Tuesday, 18:00 UTC (10:00 in San Francisco, where the numbers are). */
 const START = Date.UTC(2027, 0, 5, 18);
 const GB = 1e9;
@@ -305,7 +308,7 @@ async function main({ work, keys: { ingestKey, ownerKey } }) {
       }
     }
     // One last tick for the last step's timers, then everything drained.
-    await setClock(server, START + 365 * DAY);
+    await setClock(server, START + STEPS * STEP_MS);
     await call(server, "POST", "/__bench/tick");
     await idle();
     const year = await benchStats(server);
@@ -342,8 +345,8 @@ async function main({ work, keys: { ingestKey, ownerKey } }) {
     const d1Bytes = year.d1Bytes - before.d1Bytes;
     const doBytes = year.dos.ContactDO.bytes - before.dos.ContactDO.bytes;
     const aliasBytes = year.dos.AliasDO.bytes - before.dos.AliasDO.bytes;
-    const d1PerContact = d1Bytes / CONTACTS;
-    const doPerContact = doBytes / CONTACTS;
+    const d1PerContact = d1Bytes / CONTACTS / YEAR_FRACTION;
+    const doPerContact = doBytes / CONTACTS / YEAR_FRACTION;
     log(`storage after the year: D1 +${(d1Bytes / 1e6).toFixed(2)} MB (${f(d1PerContact, 0)} bytes per contact), ContactDO ${(doBytes / 1e6).toFixed(2)} MB over ${year.dos.ContactDO.objects} objects (${f(doPerContact, 0)} bytes per contact), AliasDO ${(aliasBytes / 1e6).toFixed(2)} MB over ${year.dos.AliasDO.objects}`);
     const storageUsd = (d1PerContact / GB) * PRICES.d1GbMonth * 12 + ((doPerContact + aliasBytes / CONTACTS) / GB) * PRICES.doGbMonth * 12;
     log(`storage cost of a contact-year kept for a year (upper bound: the year-end size all year): $${f(storageUsd * 1e6, 2)} per million contacts per year`);
