@@ -42,6 +42,7 @@
 import { benchStats, call, setClock, startBenchWorker, waitIdle } from "./bench-worker.mjs";
 import { postSigned, startGatewayMock } from "./gateway-mock.mjs";
 import { BenchFailure, envInt, localKeys, log, mapLimit, readDotEnv, repoRoot, requireNode, runBench, serversCpuSeconds } from "./lib.mjs";
+import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 
 const CONTACTS = envInt("BENCH_CONTACTS", 200);
@@ -234,6 +235,39 @@ function bill(d, per) {
   return { units: Object.fromEntries(Object.entries(u).map(([k, v]) => [k, v / per])), usd, total: sumOf(usd) };
 }
 
+/**
+ * Bytes by table (indexes folded into their table) of the SQLite files under `dir`: the largest one
+ * (`largest`) or all of them, read-only with node:sqlite's dbstat. Only the breakdown; the totals
+ * come from the runtime.
+ */
+async function bytesByTable(dir, { largest = false } = {}) {
+  let files;
+  try {
+    files = readdirSync(dir).filter((n) => n.endsWith(".sqlite")).map((n) => path.join(dir, n));
+  } catch {
+    return {};
+  }
+  if (largest) files = files.sort((a, b) => statSync(b).size - statSync(a).size).slice(0, 1);
+  const { DatabaseSync } = await import("node:sqlite");
+  const out = {};
+  for (const file of files) {
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      const owner = new Map(db.prepare("SELECT name, tbl_name FROM sqlite_master").all().map((r) => [r.name, r.tbl_name]));
+      for (const r of db.prepare("SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name").all()) {
+        const t = owner.get(r.name) ?? r.name;
+        out[t] = (out[t] ?? 0) + r.bytes;
+      }
+    } finally {
+      db.close();
+    }
+  }
+  return out;
+}
+
+/** "table 12.3 KB, …", largest first. */
+const kbList = (o, per = 1) => Object.entries(o).sort((a, b) => b[1] - a[1]).filter(([, v]) => v > 0).slice(0, 12).map(([k, v]) => `${k} ${(v / per / 1024).toFixed(1)} KB`).join(", ");
+
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
 /** Print one phase's counters per event on stderr. */
@@ -280,9 +314,12 @@ async function main({ work, keys: { ingestKey, ownerKey } }) {
       const at = START + s * STEP_MS;
       await setClock(server, at);
       await call(server, "POST", "/__bench/tick");
-      const calls = plan.flatMap((c) => c.steps[s]);
-      await mapLimit(calls, CONCURRENCY, (c) => send(server, ingestKey, c));
-      events += calls.length;
+      // A contact's calls of a step go in order (a signup's Subscribed needs the number its identify
+      // brought: consent is per number); contacts go CONCURRENCY at a time.
+      await mapLimit(plan, CONCURRENCY, async (c) => {
+        for (const x of c.steps[s]) await send(server, ingestKey, x);
+      });
+      events += plan.reduce((n, c) => n + c.steps[s].length, 0);
       if (broadcastSteps.has(s)) await broadcast(server, ownerKey, s, at);
       await idle();
       await setClock(server, at + 3 * HOUR);
@@ -312,6 +349,9 @@ async function main({ work, keys: { ingestKey, ownerKey } }) {
     await call(server, "POST", "/__bench/tick");
     await idle();
     const year = await benchStats(server);
+    const stateDir = path.join(work, "tidings-state", "v3");
+    const d1Tables = await bytesByTable(path.join(stateDir, "d1", "miniflare-D1DatabaseObject"));
+    const doTables = await bytesByTable(path.join(stateDir, "do", "tidings-bench-ContactDO"), { largest: true });
     const yearCpu = cpu() - cpu0;
     const dy = diff(before, year);
     const messages = gateway.sends.length;
@@ -348,6 +388,8 @@ async function main({ work, keys: { ingestKey, ownerKey } }) {
     const d1PerContact = d1Bytes / CONTACTS / YEAR_FRACTION;
     const doPerContact = doBytes / CONTACTS / YEAR_FRACTION;
     log(`storage after the year: D1 +${(d1Bytes / 1e6).toFixed(2)} MB (${f(d1PerContact, 0)} bytes per contact), ContactDO ${(doBytes / 1e6).toFixed(2)} MB over ${year.dos.ContactDO.objects} objects (${f(doPerContact, 0)} bytes per contact), AliasDO ${(aliasBytes / 1e6).toFixed(2)} MB over ${year.dos.AliasDO.objects}`);
+    log(`D1 bytes by table, per contact (the whole file, configuration included; node:sqlite dbstat): ${kbList(d1Tables, CONTACTS)}`);
+    log(`the largest ContactDO (an active shopper's year) by table: ${kbList(doTables)}`);
     const storageUsd = (d1PerContact / GB) * PRICES.d1GbMonth * 12 + ((doPerContact + aliasBytes / CONTACTS) / GB) * PRICES.doGbMonth * 12;
     log(`storage cost of a contact-year kept for a year (upper bound: the year-end size all year): $${f(storageUsd * 1e6, 2)} per million contacts per year`);
     log(`a new contact costs ${f(nb.total / kb.total, 2)}× a known contact's event (rows written ${f(nb.units.rowsWritten, 1)} vs ${f(kb.units.rowsWritten, 1)})`);
