@@ -46,16 +46,22 @@
  *
  * Knobs (environment): BENCH_EVENTS (5000), BENCH_CONNECTIONS (32), BENCH_ROUNDS (2 per side),
  * BENCH_WARMUP (500 per side), BENCH_CONTACTS (new | existing), BENCH_VERIFY_CONCURRENCY (32),
- * BENCH_STATE_DIR (where the fresh --persist-to directories go; default /dev/shm, see stateRoot in lib.mjs).
+ * BENCH_STATE_DIR (where the fresh --persist-to directories go; default /dev/shm, see stateRoot in lib.mjs),
+ * BENCH_B (a directory holding another Tidings tree, e.g. `git worktree add /tmp/tidings-a <ref>`: it runs
+ * as a third side in the same turns, baseline, Tidings, B, and the line gets `b_ratio=<B/baseline>`:
+ * an A-B comparison in one run, on the same machine load).
  * Run with `npm run bench` (or `npx node bench/ingest.mjs`): wrangler needs Node >= 22.12.
  */
-import { BenchFailure, baselinePreflight, envInt, ingestLoad, log, mapLimit, pooled, runBench, settle, settledIngestRound, startTidingsAndBaseline } from "./lib.mjs";
+import path from "node:path";
+import { BenchFailure, baselinePreflight, envInt, ingestLoad, log, mapLimit, pooled, runBench, settle, settledIngestRound, startTidings, startTidingsAndBaseline, waitUntilUp } from "./lib.mjs";
 
 const LOAD = ingestLoad();
 const { events: EVENTS, rounds: ROUNDS, warmup: WARMUP } = LOAD;
 const VERIFY_CONCURRENCY = envInt("BENCH_VERIFY_CONCURRENCY", 32);
 const CONTACTS = process.env.BENCH_CONTACTS || "new";
 const RATIO_TARGET = 0.5;
+/** Another Tidings tree (e.g. `git worktree add /tmp/tidings-main main`) run as a third side: an A-B comparison in one run. */
+const B_SOURCE = process.env.BENCH_B ? path.resolve(process.env.BENCH_B) : undefined;
 
 /** Stop early with a clear message when the contacts mode, Node, the baseline or the local keys are not usable. */
 function preflight() {
@@ -97,10 +103,17 @@ async function verify(tidings, ownerKey, events) {
 async function main({ work, keys: { ingestKey, ownerKey } }) {
   const tag = Date.now().toString(36);
   const { tidings, baseline } = await startTidingsAndBaseline(work);
+  const b = B_SOURCE ? await startTidings(work, { source: B_SOURCE, name: "tidings-b" }) : undefined;
+  if (b) {
+    await waitUntilUp(b);
+    log(`A-B: tidings-b from ${B_SOURCE} on :${b.port}`);
+  }
+  const servers = [tidings, baseline, ...(b ? [b] : [])];
   const headers = { authorization: `Bearer ${ingestKey}` };
   const side = {
     tidings: { server: tidings, route: "/v1/track", headers, rounds: [], events: [] },
     baseline: { server: baseline, route: "/", headers, rounds: [], events: [] },
+    ...(b ? { b: { server: b, route: "/v1/track", headers, rounds: [], events: [] } } : {}),
   };
   // New mode: every round has its own contacts. Existing mode: measured rounds share one set.
   const contactsOf = (label) => (CONTACTS === "new" || label === "warm" ? (i) => `u-${tag}-${label}-${i}` : (i) => `u-${tag}-c-${i}`);
@@ -109,30 +122,30 @@ async function main({ work, keys: { ingestKey, ownerKey } }) {
   const run = async (name, label, amount, measured) => {
     const s = side[name];
     const round = { label, amount, contactOf: contactsOf(label), route: s.route, headers: s.headers, connections: LOAD.connections };
-    const r = await settledIngestRound(s.server, round, [tidings, baseline]);
+    const r = await settledIngestRound(s.server, round, servers);
     if (measured) s.rounds.push(r);
     s.events.push(...r.events);
   };
 
-  await settle([tidings, baseline]);
-  await run("baseline", "warm", WARMUP, false);
-  await run("tidings", "warm", WARMUP, false);
-  if (CONTACTS === "existing") {
-    await run("baseline", "prime", EVENTS, false);
-    await run("tidings", "prime", EVENTS, false);
-  }
-  for (let n = 1; n <= ROUNDS; n++) {
-    await run("baseline", `r${n}`, EVENTS, true);
-    await run("tidings", `r${n}`, EVENTS, true);
-  }
+  await settle(servers);
+  const names = Object.keys(side);
+  for (const name of names) await run(name, "warm", WARMUP, false);
+  if (CONTACTS === "existing") for (const name of names) await run(name, "prime", EVENTS, false);
+  for (let n = 1; n <= ROUNDS; n++) for (const name of names) await run(name, `r${n}`, EVENTS, true);
   await verify(tidings, ownerKey, side.tidings.events);
 
   const t = pooled(side.tidings.rounds);
-  const b = pooled(side.baseline.rounds);
-  const ratio = t.rate / b.rate;
-  log(`baseline: ${b.rate.toFixed(0)} ev/s, p50 ${b.p50.toFixed(1)} ms, p99 ${b.p99.toFixed(1)} ms (contacts: ${CONTACTS})`);
+  const base = pooled(side.baseline.rounds);
+  const ratio = t.rate / base.rate;
+  log(`baseline: ${base.rate.toFixed(0)} ev/s, p50 ${base.p50.toFixed(1)} ms, p99 ${base.p99.toFixed(1)} ms (contacts: ${CONTACTS})`);
   if (ratio < RATIO_TARGET) log(`note: ratio ${ratio.toFixed(2)} is below the ${RATIO_TARGET} target`);
-  return `BENCH ingest events_per_s=${Math.round(t.rate)} p50_ms=${t.p50.toFixed(1)} p99_ms=${t.p99.toFixed(1)} ratio=${ratio.toFixed(2)}`;
+  let bPart = "";
+  if (side.b) {
+    const pb = pooled(side.b.rounds);
+    log(`A-B: tidings ${t.rate.toFixed(0)} ev/s (ratio ${ratio.toFixed(2)}), tidings-b ${pb.rate.toFixed(0)} ev/s (ratio ${(pb.rate / base.rate).toFixed(2)}), p99 ${t.p99.toFixed(1)} vs ${pb.p99.toFixed(1)} ms`);
+    bPart = ` b_ratio=${(pb.rate / base.rate).toFixed(2)}`;
+  }
+  return `BENCH ingest events_per_s=${Math.round(t.rate)} p50_ms=${t.p50.toFixed(1)} p99_ms=${t.p99.toFixed(1)} ratio=${ratio.toFixed(2)}${bPart}`;
 }
 
 runBench(preflight, main);

@@ -349,34 +349,48 @@ export async function loadRound({ url, path: reqPath, headers, amount, connectio
 }
 
 /**
- * Start Tidings (D1 migrated first) and the ingest baseline on free loopback ports with fresh state
- * under `work`. Each runs from a snapshot copy taken now, so edits to the working tree during the
- * run cannot make wrangler reload mid-round, and nothing is written into the baseline's (possibly
- * read-only) tree. `logLevel` is wrangler's --log-level for both.
+ * Start Tidings from `source` (default: this repo; another Tidings tree for an A-B comparison) as
+ * `name`, its D1 migrated first, on a free loopback port with fresh state under `work`, from a
+ * snapshot copy taken now (edits to the tree during the run cannot make wrangler reload mid-round).
+ * The snapshot gets this repo's .dev.vars, so both sides have the same keys; `vars` override
+ * wrangler.toml [vars] (e.g. TWILIO_API_BASE for a local mock gateway).
  */
-export async function startTidingsAndBaseline(work, { logLevel = "warn" } = {}) {
-  const [tPort, bPort, tInspector, bInspector] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  const tDir = snapshotProject(repoRoot, path.join(work, "tidings"), ["bench", "test", "scripts", "dist"]);
-  const bDir = snapshotProject(path.dirname(baselineToml), path.join(work, "baseline"));
-  const tState = path.join(work, "tidings-state");
-  const bState = path.join(work, "baseline-state");
-  mkdirSync(tState);
-  mkdirSync(bState);
-  const tLog = path.join(work, "tidings.log");
-  log("applying Tidings D1 migrations");
-  await runWrangler(tDir, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", tState], tLog);
-  // Per-request log lines cost CPU on both sides alike; warnings and errors still reach the logs
-  // (wrangler's own; the Worker's console.error shows only from "info" on).
-  const common = ["--ip", "127.0.0.1", "--log-level", logLevel, "--show-interactive-dev-session=false"];
-  const tidings = startServer({
-    name: "tidings", cwd: tDir, port: tPort, logFile: tLog,
-    args: ["--port", String(tPort), "--inspector-port", String(tInspector), "--persist-to", tState, ...common],
+export async function startTidings(work, { source = repoRoot, name = "tidings", logLevel = "warn", vars = {} } = {}) {
+  const [port, inspector] = await Promise.all([freePort(), freePort()]);
+  const dir = snapshotProject(source, path.join(work, name), ["bench", "test", "scripts", "dist"]);
+  const devVars = path.join(repoRoot, ".dev.vars");
+  if (existsSync(devVars)) copyFileSync(devVars, path.join(dir, ".dev.vars"));
+  const state = path.join(work, `${name}-state`);
+  mkdirSync(state);
+  const logFile = path.join(work, `${name}.log`);
+  log(`applying ${name} D1 migrations`);
+  await runWrangler(dir, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], logFile);
+  return startServer({
+    name, cwd: dir, port, logFile,
+    args: ["--port", String(port), "--inspector-port", String(inspector), "--persist-to", state, ...devCommon(logLevel),
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
   });
+}
+
+/** wrangler dev flags both sides share. Per-request log lines cost CPU on both sides alike; warnings and errors still reach the logs. */
+const devCommon = (logLevel) => ["--ip", "127.0.0.1", "--log-level", logLevel, "--show-interactive-dev-session=false"];
+
+/**
+ * Start Tidings (startTidings) and the ingest baseline on free loopback ports with fresh state
+ * under `work`. Each runs from a snapshot copy taken now, and nothing is written into the
+ * baseline's (possibly read-only) tree. `logLevel` is wrangler's --log-level for both.
+ */
+export async function startTidingsAndBaseline(work, { logLevel = "warn", vars = {} } = {}) {
+  const [bPort, bInspector] = await Promise.all([freePort(), freePort()]);
+  const bDir = snapshotProject(path.dirname(baselineToml), path.join(work, "baseline"));
+  const bState = path.join(work, "baseline-state");
+  mkdirSync(bState);
+  const tidings = await startTidings(work, { logLevel, vars });
   const baseline = startServer({
     name: "baseline", cwd: bDir, port: bPort, logFile: path.join(work, "baseline.log"),
-    args: ["--port", String(bPort), "--inspector-port", String(bInspector), "--persist-to", bState, ...common],
+    args: ["--port", String(bPort), "--inspector-port", String(bInspector), "--persist-to", bState, ...devCommon(logLevel)],
   });
-  log(`starting tidings on :${tPort} and baseline on :${bPort}`);
+  log(`starting tidings on :${tidings.port} and baseline on :${bPort}`);
   await Promise.all([waitUntilUp(tidings), waitUntilUp(baseline)]);
   return { tidings, baseline };
 }
@@ -468,7 +482,8 @@ function makeScratch() {
 /** Delete the scratch directory, or all of it but the logs (`keepLogs`); synchronous, so safe on exit. */
 function cleanScratch(keepLogs) {
   if (!scratch) return;
-  for (const dir of keepLogs ? ["tidings-state", "baseline-state", "tidings", "baseline"].map((d) => path.join(scratch, d)) : [scratch]) {
+  const bulky = readdirSync(scratch).filter((d) => !d.endsWith(".log"));
+  for (const dir of keepLogs ? bulky.map((d) => path.join(scratch, d)) : [scratch]) {
     rmSync(dir, { recursive: true, force: true });
   }
   if (keepLogs) log(`logs kept in ${scratch}`);

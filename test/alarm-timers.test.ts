@@ -1,6 +1,6 @@
 // Many timers on one alarm: the earliest due timer arms it; alarm() runs what is due, once.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { now } from "../src/clock";
 import type { ContactDO } from "../src/contacts/contact-do";
 import { HOUR, MIN, advance, api, contactStub, inbox, optedIn, phone, settleSends, unique, withoutOptInConfirmation } from "./helpers";
@@ -59,5 +59,23 @@ describe("one alarm, many timers", () => {
     expect(await inbox(to)).toEqual(["A"]);
     const runs = (await api("GET", `/v1/contacts/user:${user}`)).body.runs;
     expect(runs.filter((r: any) => r.status === "completed")).toHaveLength(1);
+  });
+
+  it("does not rewrite an unchanged alarm when a woken contact takes an event (a storage write each)", async () => {
+    const { user, stub } = await contactWithTimers();
+    const armed = await runInDurableObject(stub, (_i: ContactDO, state) => state.storage.getAlarm());
+    // A woken instance (evicted while idle, as most contacts are between events) knows nothing of its alarm.
+    const writes = await runInDurableObject(stub, (instance: ContactDO, state) => {
+      (instance as unknown as { armedAt: number | null | undefined }).armedAt = undefined;
+      return { set: vi.spyOn(state.storage, "setAlarm"), del: vi.spyOn(state.storage, "deleteAlarm") };
+    });
+    await api("POST", "/v1/track", { userId: user, event: "Page Viewed" });
+    await runInDurableObject(stub, async (_i: ContactDO, state) => {
+      expect(await state.storage.getAlarm()).toBe(armed);
+      writes.set.mockRestore();
+      writes.del.mockRestore();
+    });
+    expect(writes.set).not.toHaveBeenCalled();
+    expect(writes.del).not.toHaveBeenCalled();
   });
 });

@@ -35,3 +35,20 @@ it("gives a fresh contact exactly the schema the migrations build, and migrates 
     expect(sql.exec("SELECT max(version) AS v FROM _schema").one().v).toBe(MIGRATIONS.length);
   });
 });
+
+it("stores an event as two billed rows (the row and its message_id index), and its seq keeps growing after a migration", async () => {
+  const stub = env.CONTACT.getByName("schema-event-rows");
+  await runInDurableObject(stub, (_i: ContactDO, state) => {
+    const sql = state.storage.sql;
+    dropAll(sql);
+    // A contact from before: events under AUTOINCREMENT, its oldest trimmed away.
+    sql.exec(MIGRATIONS[0]!);
+    for (const id of ["a", "b", "c"]) sql.exec("INSERT INTO events (message_id, type, name, properties, at, received_at) VALUES (?, 'track', 'x', '{}', 1, 1)", id);
+    sql.exec("DELETE FROM events WHERE message_id = 'a'");
+    new ContactStore(sql);
+    expect(sql.exec("SELECT message_id, seq FROM events ORDER BY seq").toArray()).toEqual([{ message_id: "b", seq: 2 }, { message_id: "c", seq: 3 }]);
+    const write = sql.exec("INSERT INTO events (message_id, type, name, properties, at, received_at) VALUES ('d', 'track', 'x', '{}', 1, 1)");
+    expect(write.rowsWritten).toBe(2);
+    expect(sql.exec("SELECT seq FROM events WHERE message_id = 'd'").one().seq).toBe(4);
+  });
+});

@@ -58,6 +58,14 @@ export const MIGRATIONS = [
   ALTER TABLE contact ADD COLUMN set_aside INTEGER NOT NULL DEFAULT 0;
   CREATE TABLE outbox_aside (seq INTEGER PRIMARY KEY, queue TEXT NOT NULL, body TEXT NOT NULL, bytes INTEGER NOT NULL,
     reason TEXT NOT NULL, attempts INTEGER NOT NULL, at INTEGER NOT NULL);`,
+  // Events without AUTOINCREMENT: it wrote sqlite_sequence on every event, a third billed row beside
+  // the event and its message_id index (bench:capacity). A seq is now max(seq) + 1, still increasing
+  // because the log is trimmed from its oldest end (see EVENT_LOG_LIMIT).
+  `CREATE TABLE events_next (seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+    name TEXT, properties TEXT NOT NULL, at INTEGER NOT NULL, received_at INTEGER NOT NULL);
+  INSERT INTO events_next SELECT seq, message_id, type, name, properties, at, received_at FROM events;
+  DROP TABLE events;
+  ALTER TABLE events_next RENAME TO events;`,
 ];
 
 /**
@@ -72,7 +80,7 @@ export const FRESH = `
     suppressed INTEGER NOT NULL DEFAULT 0, tz_source TEXT, undeliverable TEXT, set_aside INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE stage_history (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, from_stage TEXT,
     to_stage TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
-  CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+  CREATE TABLE events (seq INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
     name TEXT, properties TEXT NOT NULL, at INTEGER NOT NULL, received_at INTEGER NOT NULL);
   CREATE TABLE runs (id TEXT PRIMARY KEY, flow_key TEXT NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL,
     pc INTEGER NOT NULL, started_at INTEGER NOT NULL, started_seq INTEGER NOT NULL, ended_at INTEGER, trigger TEXT NOT NULL,
@@ -99,7 +107,11 @@ export const FRESH = `
     breached_at INTEGER, rev INTEGER NOT NULL DEFAULT 0);
   CREATE TABLE _schema (version INTEGER NOT NULL);`;
 
-/** How many events a contact keeps (dedupe, wait_for, count and absence triggers). */
+/**
+ * How many events a contact keeps (dedupe, wait_for, count and absence triggers). The log is trimmed
+ * from its oldest end and never emptied, so an event's seq (max + 1) only grows: runs remember the
+ * seq they started at. Whatever prunes events must keep the newest one.
+ */
 export const EVENT_LOG_LIMIT = 1000;
 
 /** The contact row. */

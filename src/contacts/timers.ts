@@ -57,6 +57,8 @@ export class ContactAlarm {
       if (candidates.length) at = Math.min(...candidates);
     }
     // Most events leave the earliest timer where it was: no storage write for an unchanged alarm.
+    // A woken instance reads the alarm first (a read), rather than rewriting it (a billed write) per event.
+    if (this.armedAt === undefined) this.armedAt = await this.storage.getAlarm();
     if (at === this.armedAt) return;
     if (at === null) await this.storage.deleteAlarm();
     else await this.storage.setAlarm(at);

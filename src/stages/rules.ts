@@ -61,11 +61,21 @@ function dormantDue(s: Session): number | undefined {
   return Math.max(last, s.contact.stage_at ?? 0, s.contact.created_at) + parseDuration(d.after)!;
 }
 
-/** Set, move or clear the dormant timer from the contact's current state. */
+/**
+ * Set, move or clear the dormant timer from the contact's current state. Activity only moves the
+ * instant later, so a timer already set earlier stays where it is (moving it on every event cost a
+ * timer row and an alarm write per event): when it fires, `dormantElapsed` finds the contact was
+ * active and sets it again for the real instant.
+ */
 export function resetDormant(s: Session): void {
   const due = dormantDue(s);
-  if (due === undefined) s.store.clearTimer(DORMANT_TIMER);
-  else s.store.setTimer(DORMANT_TIMER, due, "dormant", s.config.settings.stageRules.dormant!.to);
+  if (due === undefined) {
+    s.store.clearTimer(DORMANT_TIMER);
+    return;
+  }
+  const set = s.store.first<{ due_at: number }>("SELECT due_at FROM timers WHERE id = ?", DORMANT_TIMER)?.due_at;
+  if (set !== undefined && set <= due && set > now()) return;
+  s.store.setTimer(DORMANT_TIMER, due, "dormant", s.config.settings.stageRules.dormant!.to);
 }
 
 /** The dormant timer fired: move the contact when it really was quiet for the whole period. */
