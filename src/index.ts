@@ -31,6 +31,8 @@ import { messages } from "./messages/routes";
 import { privacy } from "./privacy/routes";
 import { reports } from "./reports/routes";
 import { type NotifyJob, consumeNotifications } from "./tasks/notify";
+import { consumeWebhookDeadLetters, consumeWebhooks } from "./outbound/deliveries";
+import { documentWebhooks, outbound } from "./outbound/routes";
 import { tasks } from "./tasks/routes";
 import { consumeRecords } from "./records/consumer";
 import type { RecordMessage } from "./records/types";
@@ -71,6 +73,8 @@ app.route("/v1", privacy);
 app.route("/console", consoleApp(app));
 app.route("/v1", reports);
 app.route("/v1", broadcasts);
+app.route("/v1", outbound);
+documentWebhooks(app);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 const info = { title: "Tidings", version: "0.1.0", description: "Lifecycle SMS: the right message for each contact's stage, with consent, quiet hours and caps." };
@@ -94,6 +98,8 @@ const QUEUE_CONSUMERS: Record<string, Consumer> = {
   "tidings-import": consumeImports as Consumer,
   "tidings-notify": consumeNotifications as Consumer,
   "tidings-broadcast": consumeFanout as Consumer,
+  "tidings-webhooks": consumeWebhooks as Consumer,
+  "tidings-webhooks-dlq": consumeWebhookDeadLetters as Consumer,
 };
 
 /** A Cron Trigger's job. */

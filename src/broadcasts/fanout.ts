@@ -5,6 +5,7 @@
  * answers a second entry as the first), then queues the next page. Pause and cancel stop the chain;
  * resume continues after the last page stored.
  */
+import { emitEvents } from "../outbound/deliveries";
 import { now, realNow } from "../clock";
 import { configVersion } from "../settings/config";
 import type { EntryResult } from "./entry";
@@ -88,6 +89,10 @@ export async function fanoutPage(env: Env, job: FanoutJob): Promise<void> {
   }
   await env.DB.batch(statements);
   if (more && last) await env.BROADCAST_QUEUE.send({ ...job, page: job.page + 1, after: last } satisfies FanoutJob, { contentType: "json" });
+  // The last page of a real run: every contact was asked. One event per broadcast (keyed by its id).
+  else if (job.phase === "send") {
+    await emitEvents(env, [{ key: `broadcast.finished:${b.id}`, type: "broadcast.finished", contactId: null, at: t, data: { broadcastId: b.id, flowKey: b.flow_key, pages: job.page + 1, at: new Date(t).toISOString() } }]);
+  }
 }
 
 /** Queue handler for the broadcast queue: a page that fails is retried alone. */

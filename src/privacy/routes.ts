@@ -2,6 +2,7 @@
  * Personal data: `GET /v1/contacts/:id/export` (everything held about a contact) and
  * `DELETE /v1/contacts/:id` (erasure). Both are recorded in the audit log, by contact id only.
  */
+import { emitEvents } from "../outbound/deliveries";
 import { z } from "@hono/zod-openapi";
 import { auditStatement } from "../audit/audit";
 import { now } from "../clock";
@@ -99,10 +100,13 @@ privacy.openapi(
       db.prepare("DELETE FROM links WHERE contact_id = ?").bind(id),
       db.prepare("UPDATE clicks SET user_agent = NULL WHERE contact_id = ?").bind(id),
       db.prepare(`DELETE FROM sandbox_messages WHERE "to" IN (${marks})`).bind(...list),
+      // Outbound webhook payloads carry no number; a task's reply text is removed from them.
+      db.prepare("UPDATE webhook_deliveries SET payload = json_remove(payload, '$.data.reply') WHERE contact_id = ? AND type LIKE 'task.%'").bind(id),
       auditStatement(c, { action: "contact.erase", target: `contact:${id}`, before: { numbers: held.phones.length }, after: { erased: true, suppressionHashes: hashes } }),
     ]);
     for (const p of held.phones) await c.env.ALIAS.getByName(`phone:${p}`).release(id);
     await stub.erase();
+    await emitEvents(c.env, [{ key: `contact.erased:${id}`, type: "contact.erased", contactId: id, at, data: { contactId: id, at: new Date(at).toISOString() } }]);
     return c.json({ contactId: id, erased: true, numbersErased: hashes.length }, 200);
   },
 );

@@ -17,6 +17,7 @@ import { QuietHoursSection } from "../time/settings";
 import { RulesSection } from "../rules/settings";
 import { TemplatesSection } from "../templates/settings";
 import { Job } from "./vocabulary";
+import { WebhooksSection } from "../outbound/settings";
 
 export { JOBS, Job, Purpose } from "./vocabulary";
 
@@ -108,6 +109,7 @@ export const SECTIONS = {
   governance: GovernanceSection,
   attribution: AttributionSection,
   senders: SendersSection,
+  webhooks: WebhooksSection,
 } as const;
 
 /** A settings section name. */
