@@ -9,7 +9,7 @@ import { advanceClock, now } from "../src/clock";
 import { MAX_ATTEMPTS, RETRY_DELAYS, pruneWebhookDeliveries } from "../src/outbound/deliveries";
 import { eventsOfRecords } from "../src/outbound/events";
 import type { RecordMessage } from "../src/records/types";
-import { type Captured, DAY, api, flushRecords, hookCaptures, phone, unique, verifyWebhook } from "./helpers";
+import { type Captured, DAY, PUBLIC_BASE, api, flushRecords, hookCaptures, optedIn, phone, twilioReply, unique, verifyWebhook } from "./helpers";
 
 const MOCK = (env as unknown as { TWILIO_MOCK: string }).TWILIO_MOCK;
 const secret = () => `whsec_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
@@ -137,6 +137,21 @@ describe("signed deliveries", () => {
     expect((await api("DELETE", `/v1/contacts/user:${user}`)).status).toBe(200);
     const erased = await delivered("warehouse", (r) => r.json?.type === "contact.erased" && r.json.data.contactId === contactId);
     verifyWebhook(OLD, erased);
+  });
+
+  it("tells consent changes with their provenance and replies with their intent", async () => {
+    await api("PUT", "/v1/settings/gateway", { publicBaseUrl: PUBLIC_BASE });
+    const to = phone();
+    const contactId = await optedIn(unique("u"), to);
+    const consent = await delivered("crm", (r) => r.json?.type === "consent.changed" && r.json.data.contactId === contactId && r.json.data.source === "form");
+    expect(verifyWebhook(CRM, consent).data).toMatchObject({ purpose: "marketing", state: "granted", hasText: true });
+    expect((await twilioReply(to, "yes please call me")).status).toBe(200);
+    const reply = await delivered("crm", (r) => r.json?.type === "reply.received" && r.json.data.contactId === contactId);
+    expect(verifyWebhook(CRM, reply).data).toMatchObject({ intent: "call_me" });
+    expect((await twilioReply(to, "STOP")).status).toBe(200);
+    // STOP revokes every purpose: one event each, with its provenance.
+    const stop = await delivered("crm", (r) => r.json?.type === "consent.changed" && r.json.data.contactId === contactId && r.json.data.source === "keyword" && r.json.data.purpose === "marketing");
+    expect(verifyWebhook(CRM, stop).data).toMatchObject({ state: "stopped", action: expect.any(String) });
   });
 
   it("gives a redelivered record the same webhook-id, so the receiver drops the repeat", async () => {

@@ -5,7 +5,7 @@
  * answer, and retries on the schedule below (just over three days) before dead-lettering it.
  */
 import { now } from "../clock";
-import { type Config, getConfig } from "../settings/config";
+import { type Config, getConfig, loadConfig } from "../settings/config";
 import type { Settings } from "../settings/schema";
 import type { RecordMessage } from "../records/types";
 import { EVENT_VERSION, type OutboundEvent, eventsOfRecords } from "./events";
@@ -139,7 +139,9 @@ async function attempt(env: Env, settings: Settings, msg: Message<WebhookJob>): 
   if (!row || row.status !== "pending") return msg.ack();
   const at = now();
   if (row.next_at !== null && at < row.next_at - EARLY_MS) return msg.ack();
-  const target = targetOf(env, settings, row.endpoint);
+  let target = targetOf(env, settings, row.endpoint);
+  // This isolate's settings may be a moment old (an endpoint just added): read them again before refusing.
+  if ("refused" in target) target = targetOf(env, (await loadConfig(env.DB)).settings, row.endpoint);
   const res = "refused" in target ? { ok: false, status: 0, answer: target.refused } : await post(target, row, at);
   const attempts = row.attempts + 1;
   const log = env.DB.prepare(

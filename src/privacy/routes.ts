@@ -106,7 +106,9 @@ privacy.openapi(
     ]);
     for (const p of held.phones) await c.env.ALIAS.getByName(`phone:${p}`).release(id);
     await stub.erase();
-    await emitEvents(c.env, [{ key: `contact.erased:${id}`, type: "contact.erased", contactId: id, at, data: { contactId: id, at: new Date(at).toISOString() } }]);
+    // The erasure is done whatever happens here: a failure to queue the event is logged, not answered as one.
+    await emitEvents(c.env, [{ key: `contact.erased:${id}`, type: "contact.erased", contactId: id, at, data: { contactId: id, at: new Date(at).toISOString() } }])
+      .catch((err) => console.error(`contact.erased webhook for ${id} not queued`, err));
     return c.json({ contactId: id, erased: true, numbersErased: hashes.length }, 200);
   },
 );
