@@ -133,6 +133,7 @@ describe("signed deliveries", () => {
     const doc = (await api("GET", "/openapi.json")).body;
     expect(doc.webhooks["stage.changed"].post.requestBody.content["application/json"].schema).toBeTruthy();
     expect(Object.keys(doc.webhooks)).toHaveLength(13);
+    expect((await api("GET", "/docs")).body).toContain("<code>conversion.attributed</code>");
     // Erasure is an event too.
     expect((await api("DELETE", `/v1/contacts/user:${user}`)).status).toBe(200);
     const erased = await delivered("warehouse", (r) => r.json?.type === "contact.erased" && r.json.data.contactId === contactId);

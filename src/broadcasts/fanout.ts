@@ -5,11 +5,11 @@
  * answers a second entry as the first), then queues the next page. Pause and cancel stop the chain;
  * resume continues after the last page stored.
  */
-import { emitEvents } from "../outbound/deliveries";
 import { now, realNow } from "../clock";
 import { configVersion } from "../settings/config";
 import type { EntryResult } from "./entry";
 import type { BroadcastBody } from "./schema";
+import { emitEvents } from "../outbound/deliveries";
 
 /** Body of a broadcast-queue message. */
 export interface FanoutJob {

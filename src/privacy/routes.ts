@@ -2,7 +2,6 @@
  * Personal data: `GET /v1/contacts/:id/export` (everything held about a contact) and
  * `DELETE /v1/contacts/:id` (erasure). Both are recorded in the audit log, by contact id only.
  */
-import { emitEvents } from "../outbound/deliveries";
 import { z } from "@hono/zod-openapi";
 import { auditStatement } from "../audit/audit";
 import { now } from "../clock";
@@ -11,6 +10,7 @@ import { PROBLEMS, newApp, route } from "../http/app";
 import { problem } from "../http/problem";
 import { suppressionHash } from "../suppression/hash";
 import { ERASED } from "./erased";
+import { emitEvents } from "../outbound/deliveries";
 
 /** Privacy sub-app. */
 export const privacy = newApp();
