@@ -39,7 +39,7 @@ export default defineConfig(async () => {
             MODEL_SHRINK: process.env.MODEL_SHRINK ?? "",
           },
           // Tests wait for queues; production batches for longer (wrangler.toml).
-          queueConsumers: { "tidings-records": { maxBatchTimeout: 0 }, "tidings-send": { maxBatchTimeout: 0 }, "tidings-notify": { maxBatchTimeout: 0 }, "tidings-broadcast": { maxBatchTimeout: 0 } },
+          queueConsumers: { "tidings-records": { maxBatchTimeout: 0 }, "tidings-send": { maxBatchTimeout: 0 }, "tidings-notify": { maxBatchTimeout: 0 }, "tidings-broadcast": { maxBatchTimeout: 0 }, "tidings-webhooks": { maxBatchTimeout: 0 }, "tidings-webhooks-dlq": { maxBatchTimeout: 0 } },
         },
       }),
     ],

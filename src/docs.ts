@@ -4,7 +4,7 @@ import { html, raw } from "hono/html";
 type Op = { summary?: string; tags?: string[]; "x-permission"?: string };
 
 /** Render the API reference from the OpenAPI document. */
-export function docsPage(doc: { info: { title: string; version: string }; paths: Record<string, Record<string, Op>> }) {
+export function docsPage(doc: { info: { title: string; version: string }; paths: Record<string, Record<string, Op>>; webhooks?: Record<string, Record<string, Op>> }) {
   const rows = Object.entries(doc.paths).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, ...op })),
   );
@@ -28,5 +28,10 @@ ${raw(
     )
     .join(""),
 )}
+<h2>Outbound webhooks</h2>
+<p>Events Tidings POSTs to the endpoints in <code>settings.webhooks</code>, signed per Standard Webhooks; payload schemas under <code>webhooks</code> in <a href="/openapi.json">/openapi.json</a>.</p>
+${raw(`<table>${Object.entries(doc.webhooks ?? {})
+  .map(([type, ops]) => `<tr><td class="m">POST</td><td><code>${type}</code></td><td>${ops.post?.summary ?? ""}</td></tr>`)
+  .join("")}</table>`)}
 </body></html>`;
 }

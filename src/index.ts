@@ -36,6 +36,8 @@ import { reports } from "./reports/routes";
 import { archive } from "./retention/routes";
 import { runRetention } from "./retention/cron";
 import { type NotifyJob, consumeNotifications } from "./tasks/notify";
+import { consumeWebhookDeadLetters, consumeWebhooks } from "./outbound/deliveries";
+import { documentWebhooks, outbound } from "./outbound/routes";
 import { tasks } from "./tasks/routes";
 import { consumeRecords } from "./records/consumer";
 import type { RecordMessage } from "./records/types";
@@ -79,6 +81,8 @@ app.route("/console", consoleApp(app));
 app.route("/v1", reports);
 app.route("/v1", broadcasts);
 app.route("/v1", archive);
+app.route("/v1", outbound);
+documentWebhooks(app);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 const info = { title: "Tidings", version: "0.1.0", description: "Lifecycle SMS: the right message for each contact's stage, with consent, quiet hours and caps." };
@@ -102,6 +106,8 @@ const QUEUE_CONSUMERS: Record<string, Consumer> = {
   "tidings-import": consumeImports as Consumer,
   "tidings-notify": consumeNotifications as Consumer,
   "tidings-broadcast": consumeFanout as Consumer,
+  "tidings-webhooks": consumeWebhooks as Consumer,
+  "tidings-webhooks-dlq": consumeWebhookDeadLetters as Consumer,
 };
 
 /** A Cron Trigger's job. */

@@ -2,7 +2,7 @@
 // sealed cookie, CSRF on every form, the key's role deciding what the page offers and what the API
 // refuses, revocation ending the session, the API's validation errors next to the fields, and bad
 // input never answered with a 500.
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { advanceClock, now, setClock } from "../src/clock";
 import { utcDay } from "./calendar";
@@ -338,6 +338,37 @@ describe("tasks", () => {
     expect(r.location).toContain("ok=Acknowledged");
     await flushRecords();
     expect((await api("GET", "/v1/tasks")).body.tasks.find((t: any) => t.id === task.id).state).toBe("acknowledged");
+  });
+});
+
+describe("webhooks", () => {
+  it("lists deliveries with their status and answer; an owner replays one, an analyst gets no Replay and is refused", async () => {
+    const mock = (env as unknown as { TWILIO_MOCK: string }).TWILIO_MOCK;
+    const secret = `whsec_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
+    await api("PUT", "/v1/settings/webhooks", { endpoints: [{ id: "crm", url: `${mock}/hooks/${unique("console")}`, events: ["stage.changed"], secrets: [secret] }] });
+    const user = unique("u");
+    await api("POST", "/v1/identify", { userId: user });
+    await api("PUT", `/v1/contacts/user:${user}/stage`, { stage: "customer" });
+    const contactId = (await api("GET", `/v1/contacts/user:${user}`)).body.id;
+    const b = new Browser();
+    await b.signIn(OWNER);
+    let id = "";
+    await vi.waitFor(async () => {
+      const page = await b.fetch("/console/webhooks?status=delivered");
+      const m = new RegExp(`data-delivery="(whd_[0-9a-f]{32})"><td><strong>stage.changed</strong><div class="mute">msg_[0-9a-f]{32}</div><a href="/console/contacts/${contactId}"`).exec(page.html);
+      expect(m).not.toBeNull();
+      id = m![1]!;
+    }, { timeout: 10_000, interval: 100 });
+    const r = await b.post(`/console/webhooks/${id}/replay`, {}, "/console/webhooks");
+    expect(r.status).toBe(303);
+    expect(r.location).toContain("ok=Replaying");
+    const analyst = new Browser();
+    await analyst.signIn((await keyFor("analyst")).key);
+    const seen = await analyst.fetch("/console/webhooks");
+    expect(seen.html).toContain(id);
+    expect(seen.html).not.toContain(`/console/webhooks/${id}/replay`);
+    // A hand-made POST with the analyst's own valid token: the API refuses it.
+    expect((await analyst.post(`/console/webhooks/${id}/replay`, {}, "/console/webhooks")).status).toBe(403);
   });
 });
 

@@ -2,6 +2,7 @@
 import { createExecutionContext, createMessageBatch, getQueueResult, runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
+import { Webhook } from "standardwebhooks";
 import { advanceClock } from "../src/clock";
 import { resolveRef } from "../src/contacts/identity";
 import { twilioSignature } from "../src/gateway/twilio-signature";
@@ -185,4 +186,34 @@ export async function importDone(importId: string, timeout = 30_000) {
 export async function importRows(rows: object[]): Promise<{ applied: number; unchanged: number }> {
   const { body } = await importFile(rows.map((r) => JSON.stringify(r)).join("\n"), "application/x-ndjson");
   return importDone(body.importId);
+}
+
+/** A request a receiver under the provider mock's /hooks/ got (GET /__captured). */
+export interface Captured {
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+  json?: any;
+}
+
+/** What the mock's /hooks/ receivers got so far, optionally for one path. */
+export async function hookCaptures(mock: string, path?: string): Promise<Captured[]> {
+  const all = (await (await fetch(`${mock}/__captured`)).json()) as Captured[];
+  return all.filter((r) => r.path.startsWith("/hooks/") && (!path || r.path === path));
+}
+
+/**
+ * Verify a delivery with the `standardwebhooks` library; returns the payload, throws if it does not
+ * verify. The library also checks webhook-timestamp against Date.now(), which in tests is not the
+ * pinned product clock: the check runs with Date at the header's own instant (tests that care assert
+ * the timestamp against now() themselves). `raw`: the secret is used as is, not as whsec_ base64.
+ */
+export function verifyWebhook(secret: string, r: Captured, format?: "raw"): any {
+  const at = Number(r.headers["webhook-timestamp"]) * 1000;
+  vi.useFakeTimers({ toFake: ["Date"], now: at });
+  try {
+    return new Webhook(secret, format ? { format } : undefined).verify(r.body, r.headers);
+  } finally {
+    vi.useRealTimers();
+  }
 }

@@ -1,12 +1,13 @@
 // "yes call me" from a lead reaches its owner within the SLA, or escalates: routing rules, tasks,
-// signed owner notifications (verified here as a receiver would), SLA breach with simulated time.
+// owner notifications signed per Standard Webhooks (verified with the standardwebhooks library, as a
+// receiver would), SLA breach with simulated time.
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { now } from "../src/clock";
 import { twilioSignature } from "../src/gateway/twilio-signature";
 import { intentOf } from "../src/tasks/settings";
 import { RoutingSection } from "../src/tasks/settings";
-import { MIN, advance, api, flushRecords, phone, unique } from "./helpers";
+import { MIN, advance, api, flushRecords, hookCaptures, phone, unique, verifyWebhook } from "./helpers";
 
 const MOCK = (env as unknown as { TWILIO_MOCK: string }).TWILIO_MOCK;
 const PUBLIC = "https://tidings.example";
@@ -41,18 +42,11 @@ async function lead(stage: string, traits: Record<string, unknown> = {}) {
   return { user, to, ref: `user:${user}` };
 }
 
-/** Deliveries the owners' receivers got, for one contact. */
+/** Deliveries the owners' receivers got, for one contact, each verified with TASK_WEBHOOK_SECRET (used raw). */
 async function received(contactId: string) {
-  const all = (await (await fetch(`${MOCK}/__captured`)).json()) as any[];
-  return all.filter((r) => r.path.startsWith("/hooks/") && r.json?.task?.contactId === contactId);
-}
-
-/** What a receiver does: recompute the HMAC over the raw body with the shared secret. */
-async function validSignature(r: { body: string; headers: Record<string, string> }) {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(env.TASK_WEBHOOK_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
-  const hex = r.headers["x-tidings-signature"]!.replace("sha256=", "");
-  const mac = new Uint8Array(hex.match(/../g)!.map((h) => parseInt(h, 16)));
-  return crypto.subtle.verify("HMAC", key, mac, new TextEncoder().encode(r.body));
+  const all = (await hookCaptures(MOCK)).filter((r) => r.json?.data?.contactId === contactId);
+  for (const r of all) verifyWebhook(env.TASK_WEBHOOK_SECRET, r, "raw");
+  return all as any[];
 }
 
 describe("routing rules", () => {
@@ -85,16 +79,16 @@ describe("tasks", () => {
     const after = now();
     const [note] = await received(contact.id);
     expect(note.path).toBe("/hooks/dana");
-    expect(note.headers["x-tidings-event"]).toBe("task.created");
-    expect(await validSignature(note)).toBe(true);
-    expect(note.json.task).toMatchObject({ intent: "call_me", reply: "yes call me", stage: "sql", state: "open", source: "reply" });
+    expect(note.json).toMatchObject({ type: "task.created", version: 1 });
+    expect(note.headers["webhook-id"]).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(note.json.data).toMatchObject({ intent: "call_me", reply: "yes call me", stage: "sql", state: "open", source: "reply" });
     // 15 minutes for an SQL, on the clock, from when the reply came in.
-    const due = Date.parse(note.json.task.slaDueAt);
+    const due = Date.parse(note.json.data.slaDueAt);
     expect(due).toBeGreaterThanOrEqual(before + 15 * MIN);
     expect(due).toBeLessThanOrEqual(after + 15 * MIN);
     await flushRecords();
     const list = (await api("GET", "/v1/tasks?owner=dana&state=open")).body.tasks;
-    expect(list.map((t: any) => t.id)).toContain(note.json.task.id);
+    expect(list.map((t: any) => t.id)).toContain(note.json.data.id);
   });
 
   it("escalates a task nobody acknowledged within the SLA", async () => {
@@ -102,7 +96,7 @@ describe("tasks", () => {
     await inbound(l.to, "call me please");
     const contactId = (await api("GET", `/v1/contacts/${l.ref}`)).body.id;
     await advance(l.ref, 16 * MIN);
-    await vi.waitFor(async () => expect((await received(contactId)).map((r) => r.json.event)).toEqual(["task.created", "task.breached"]), { timeout: 5000, interval: 50 });
+    await vi.waitFor(async () => expect((await received(contactId)).map((r) => r.json.type)).toEqual(["task.created", "task.breached"]), { timeout: 5000, interval: 50 });
     await flushRecords();
     const t = (await api("GET", "/v1/tasks?state=breached")).body.tasks.find((x: any) => x.contactId === contactId);
     expect(t.state).toBe("breached");
@@ -113,12 +107,12 @@ describe("tasks", () => {
     await inbound(l.to, "I'm interested");
     const contactId = (await api("GET", `/v1/contacts/${l.ref}`)).body.id;
     await vi.waitFor(async () => expect(await received(contactId)).toHaveLength(1), { timeout: 5000, interval: 50 });
-    const id = (await received(contactId))[0].json.task.id;
+    const id = (await received(contactId))[0].json.data.id;
     expect((await api("POST", `/v1/tasks/${id}/ack`)).body.state).toBe("acknowledged");
     expect((await api("POST", `/v1/tasks/${id}/ack`)).body.state).toBe("acknowledged");
     await advance(l.ref, 30 * MIN);
     expect((await api("POST", `/v1/tasks/${id}/done`)).body.state).toBe("done");
-    expect((await received(contactId)).map((r) => r.json.event)).toEqual(["task.created"]);
+    expect((await received(contactId)).map((r) => r.json.type)).toEqual(["task.created"]);
     expect((await api("POST", "/v1/tasks/t_nope/ack")).status).toBe(404);
   });
 
@@ -137,7 +131,7 @@ describe("tasks", () => {
     const l = await lead("opportunity");
     await api("POST", "/v1/track", { userId: l.user, event: "Pricing Viewed" });
     const contactId = (await api("GET", `/v1/contacts/${l.ref}`)).body.id;
-    await vi.waitFor(async () => expect((await received(contactId))[0]?.json.task).toMatchObject({ intent: "pricing_interest", source: "flow:pricing-interest" }), { timeout: 5000, interval: 50 });
+    await vi.waitFor(async () => expect((await received(contactId))[0]?.json.data).toMatchObject({ intent: "pricing_interest", source: "flow:pricing-interest" }), { timeout: 5000, interval: 50 });
     expect((await received(contactId))[0].path).toBe("/hooks/lee");
   });
 

@@ -9,6 +9,7 @@ import { now, realNow } from "../clock";
 import { configVersion } from "../settings/config";
 import type { EntryResult } from "./entry";
 import type { BroadcastBody } from "./schema";
+import { emitEvents } from "../outbound/deliveries";
 
 /** Body of a broadcast-queue message. */
 export interface FanoutJob {
@@ -42,7 +43,11 @@ export const countKey = (r: Pick<EntryResult, "outcome" | "reason">) => (r.outco
 export async function fanoutPage(env: Env, job: FanoutJob): Promise<void> {
   const b = await env.DB.prepare("SELECT * FROM broadcasts WHERE id = ?").bind(job.id).first<BroadcastRow>();
   if (!b) return;
-  if (job.phase === "send" ? b.status !== "running" : b.dry_run !== "running") return; // paused, cancelled, or finished
+  if (job.phase === "send" ? b.status !== "running" : b.dry_run !== "running") {
+    // A redelivered last page of a finished run: its event again (the same key, so nothing new if it was logged).
+    if (job.phase === "send" && b.status === "done") await broadcastFinished(env, b, job.page);
+    return; // paused, cancelled, or finished
+  }
   const body = JSON.parse(b.body) as BroadcastBody & { purpose: string };
   const seg = body.segment;
   const purpose = seg.consent ?? body.purpose;
@@ -88,6 +93,13 @@ export async function fanoutPage(env: Env, job: FanoutJob): Promise<void> {
   }
   await env.DB.batch(statements);
   if (more && last) await env.BROADCAST_QUEUE.send({ ...job, page: job.page + 1, after: last } satisfies FanoutJob, { contentType: "json" });
+  else if (job.phase === "send") await broadcastFinished(env, b, job.page);
+}
+
+/** The `broadcast.finished` webhook: every contact was asked. One per broadcast (keyed by its id). */
+async function broadcastFinished(env: Env, b: BroadcastRow, lastPage: number): Promise<void> {
+  const at = now();
+  await emitEvents(env, [{ key: `broadcast.finished:${b.id}`, type: "broadcast.finished", contactId: null, at, data: { broadcastId: b.id, flowKey: b.flow_key, pages: lastPage + 1, at: new Date(at).toISOString() } }]);
 }
 
 /** Queue handler for the broadcast queue: a page that fails is retried alone. */

@@ -16,6 +16,7 @@ const NAV = [
   ["/console/tasks", "Tasks"],
   ["/console/broadcasts", "Broadcasts"],
   ["/console/governance", "Governance"],
+  ["/console/webhooks", "Webhooks"],
   ["/console/settings", "Settings"],
 ] as const;
 

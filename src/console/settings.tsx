@@ -30,6 +30,7 @@ const ABOUT: Partial<Record<SectionName, string>> = {
   stageRules: "Events that move stages, and inactivity",
   governance: "Governance report thresholds",
   senders: "Senders by country and purpose, with their rates",
+  webhooks: "Endpoints that get the signed event stream (secrets are write-only)",
 };
 
 type Kind = "text" | "number" | "bool" | "json" | "enum";

@@ -77,7 +77,7 @@ export function receive(s: Session, sms: InboundSms): ReceiveResult {
   const routing = s.config.settings.routing;
   const intent = kind === "message" ? intentOf(sms.body, routing) : undefined;
   if (intent && routing.highIntent.includes(intent)) createTask(s, { intent, reply: sms.body, source: "reply" });
-  if (kind === "message") replyOutcome(s, messageId, at);
+  if (kind === "message") replyOutcome(s, messageId, at, intent);
   const properties = { body: sms.body, from: sms.from, to: sms.to, provider: sms.provider, provider_id: sms.providerId, keyword: kind, ...(intent ? { intent } : {}) };
   recordEvent(s, { messageId, type: "track", name: "SMS Received", properties, at });
   if (reply && sms.replyVia === "send") {

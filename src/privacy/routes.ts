@@ -10,6 +10,7 @@ import { PROBLEMS, newApp, route } from "../http/app";
 import { problem } from "../http/problem";
 import { suppressionHash } from "../suppression/hash";
 import { ERASED } from "./erased";
+import { emitEvents } from "../outbound/deliveries";
 
 /** Privacy sub-app. */
 export const privacy = newApp();
@@ -104,10 +105,15 @@ privacy.openapi(
       db.prepare("DELETE FROM links WHERE contact_id = ?").bind(id),
       db.prepare("UPDATE clicks SET user_agent = NULL WHERE contact_id = ?").bind(id),
       db.prepare(`DELETE FROM sandbox_messages WHERE "to" IN (${marks})`).bind(...list),
+      // Outbound webhook payloads carry no number; a task's reply text is removed from them.
+      db.prepare("UPDATE webhook_deliveries SET payload = json_remove(payload, '$.data.reply') WHERE contact_id = ? AND type LIKE 'task.%'").bind(id),
       auditStatement(c, { action: "contact.erase", target: `contact:${id}`, before: { numbers: held.phones.length }, after: { erased: true, suppressionHashes: hashes } }),
     ]);
     for (const p of held.phones) await c.env.ALIAS.getByName(`phone:${p}`).release(id);
     await stub.erase();
+    // The erasure is done whatever happens here: a failure to queue the event is logged, not answered as one.
+    await emitEvents(c.env, [{ key: `contact.erased:${id}`, type: "contact.erased", contactId: id, at, data: { contactId: id, at: new Date(at).toISOString() } }])
+      .catch((err) => console.error(`contact.erased webhook for ${id} not queued`, err));
     return c.json({ contactId: id, erased: true, numbersErased: hashes.length }, 200);
   },
 );

@@ -13,6 +13,7 @@ import { getConfig } from "../settings/config";
 import { costOf } from "../templates/prices";
 import { countryOfNumber } from "../time/phone-zones";
 import * as facts from "../reports/facts";
+import { emitRecordEvents } from "../outbound/deliveries";
 
 /** A statement of the batch: a drizzle query, or raw SQL with its parameters. */
 type Op = BatchItem<"sqlite"> | { raw: string; params: unknown[] };
@@ -115,7 +116,7 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
         break;
       }
       case "outcome": {
-        const { kind: _k, ...row } = r;
+        const { kind: _k, intent: _i, ...row } = r;
         ops.push(db.insert(t.outcomes).values(row).onConflictDoNothing(), ...rollup(facts.outcomeFacts(r)));
         break;
       }
@@ -178,7 +179,10 @@ export function scrubErased(db: ReturnType<typeof drizzle>, ids: string[]): Batc
 /** Queue handler for the records queue: all or nothing per batch (D1 batches are transactions). */
 export async function consumeRecords(batch: MessageBatch<RecordMessage>, env: Env): Promise<void> {
   try {
-    await writeRecords(env, batch.messages.map((m) => m.body));
+    const records = batch.messages.map((m) => m.body);
+    await writeRecords(env, records);
+    // The outbound event stream is derived from the same records (idempotent: a redelivery adds nothing).
+    await emitRecordEvents(env, records);
     batch.ackAll();
   } catch (err) {
     console.error("records batch failed, retrying", err);

@@ -156,6 +156,8 @@ export interface OutcomeRecord {
   job: string | null;
   touch: "click" | "delivery" | "sent" | null;
   touchAt: number | null;
+  /** A reply's routing intent (settings.routing), for the `reply.received` webhook; not stored in D1. */
+  intent?: string | null;
 }
 
 /** A task for an owner at a revision. */

@@ -74,9 +74,9 @@ export function optOutOutcome(s: Session, key: string, at: number): void {
   emit(s, `opt_out:${key}`, "opt_out", "opt_out", at, lastSent(s, at, window));
 }
 
-/** A reply, counted for the last message sent within the reply window. */
-export function replyOutcome(s: Session, key: string, at: number): void {
-  emit(s, `reply:${key}`, "reply", "SMS Received", at, lastSent(s, at, parseDuration(s.config.settings.attribution.replyWindow)!));
+/** A reply, counted for the last message sent within the reply window; its intent rides along for the webhook. */
+export function replyOutcome(s: Session, key: string, at: number, intent?: string): void {
+  emit(s, `reply:${key}`, "reply", "SMS Received", at, lastSent(s, at, parseDuration(s.config.settings.attribution.replyWindow)!), undefined, intent);
 }
 
 function touchesBefore(s: Session, at: number): Touch[] {
@@ -104,12 +104,13 @@ function lastSent(s: Session, at: number, window: number): Credit | undefined {
 
 function emit(
   s: Session, key: string, type: OutcomeRecord["type"], event: string, at: number, touch?: Credit,
-  money: { revenue: number | null; currency: string | null } = { revenue: null, currency: null },
+  money: { revenue: number | null; currency: string | null } = { revenue: null, currency: null }, intent?: string,
 ): void {
   const m = touch ? s.store.message(touch.messageId) : undefined;
   s.store.record({
     kind: "outcome", id: `${s.contact.id}:${key}`, contactId: s.contact.id, type, event, at, ...money,
     messageId: m?.id ?? null, flowKey: m?.flow_key ?? null, templateKey: m?.template_key ?? null, templateVersion: m?.template_version ?? null,
     stage: m ? m.stage : s.contact.stage, job: m?.job ?? null, touch: m ? touch!.kind : null, touchAt: m ? touch!.at : null,
+    ...(type === "reply" ? { intent: intent ?? null } : {}),
   });
 }

@@ -6,6 +6,7 @@
  */
 import { getConfig } from "../settings/config";
 import { type KindResult, type PruneLimits, PRUNE_LIMITS, pruneD1 } from "./d1-prune";
+import { pruneWebhookDeliveries } from "../outbound/deliveries";
 
 /** Contacts swept per run, and how many are pruned at once. */
 export interface SweepLimits {
@@ -44,6 +45,8 @@ export async function sweepContacts(env: Env, limits: SweepLimits = SWEEP_LIMITS
 export async function runRetention(env: Env, t: number, limits: { d1?: PruneLimits; sweep?: SweepLimits } = {}): Promise<{ d1: Record<string, KindResult>; sweep: Awaited<ReturnType<typeof sweepContacts>> }> {
   const { settings } = await getConfig(env.DB);
   const d1 = await pruneD1(env, settings, t, limits.d1 ?? PRUNE_LIMITS);
+  // The outbound webhook delivery log has its own fixed rule (src/outbound/deliveries.ts).
+  await pruneWebhookDeliveries(env.DB, t);
   const sweep = await sweepContacts(env, limits.sweep ?? SWEEP_LIMITS);
   return { d1, sweep };
 }

@@ -8,19 +8,22 @@ import { currentVersion, saveVersion } from "../db/versions";
 import { getConfig } from "./config";
 import { type SectionName, SECTIONS, type Settings, stagesOf } from "./schema";
 import { retentionErrors } from "../retention/settings";
+import { keepSecrets, redactWebhooks, redactWebhooksJson } from "../outbound/settings";
 
 /** Settings sub-app. */
 export const settings = newApp();
 
 const Section = z.object({ section: z.string().openapi({ example: "brand", description: Object.keys(SECTIONS).join(", ") }) });
 const isSection = (s: string): s is SectionName => Object.hasOwn(SECTIONS, s);
+/** A section as reads show it: webhook secrets only as hints (they are write-only). */
+const shown = (section: SectionName, value: unknown) => (section === "webhooks" ? redactWebhooks(value as Settings["webhooks"]) : value);
 const unknown = (s: string) => problem(404, "Unknown settings section", `${s} is not one of ${Object.keys(SECTIONS).join(", ")}`);
 
 settings.openapi(
   route("read", { method: "get", path: "/settings", tags: ["Settings"], summary: "Every settings section", responses: { 200: { description: "All sections" }, ...PROBLEMS } }),
   async (c) => {
     const config = await getConfig(c.env.DB);
-    return c.json({ version: config.version, settings: config.settings }, 200);
+    return c.json({ version: config.version, settings: { ...config.settings, webhooks: shown("webhooks", config.settings.webhooks) } }, 200);
   },
 );
 
@@ -38,7 +41,7 @@ settings.openapi(
     if (!isSection(section)) return unknown(section);
     const row = await currentVersion(c.env.DB, "settings", section);
     const config = await getConfig(c.env.DB);
-    return c.json({ section, version: row?.version ?? 0, value: config.settings[section] }, 200);
+    return c.json({ section, version: row?.version ?? 0, value: shown(section, config.settings[section]) }, 200);
   },
 );
 
@@ -54,7 +57,10 @@ settings.openapi(
   async (c) => {
     const { section } = c.req.valid("param");
     if (!isSection(section)) return unknown(section);
-    const parsed = SECTIONS[section].safeParse(c.req.valid("json"));
+    // Webhook secrets are write-only: a save that leaves them out (or sends their hints back) keeps them.
+    const stored = section === "webhooks" ? await currentVersion(c.env.DB, "settings", section) : null;
+    const body = section === "webhooks" ? keepSecrets(c.req.valid("json"), stored ? SECTIONS.webhooks.parse(JSON.parse(stored.body)) : undefined) : c.req.valid("json");
+    const parsed = SECTIONS[section].safeParse(body);
     if (!parsed.success) return invalid(parsed.error);
     // Stage rules must name configured stages (rules left behind by a later preset change stay inert).
     if (section === "stageRules") {
@@ -67,7 +73,8 @@ settings.openapi(
       const errors = retentionErrors({ ...config.settings, [section]: parsed.data } as Settings, config.flows.values(), section);
       if (errors.length) return badFields(errors);
     }
-    const { version, changed } = await saveVersion(c.env.DB, "settings", section, parsed.data, (ch) => [auditStatement(c, { action: "settings.save", target: `settings:${section}`, ...ch })]);
-    return c.json({ section, version, value: parsed.data, changed }, 200);
+    const audited = (ch: { before: string | null; after: string }) => (section === "webhooks" ? { before: redactWebhooksJson(ch.before), after: redactWebhooksJson(ch.after) } : ch);
+    const { version, changed } = await saveVersion(c.env.DB, "settings", section, parsed.data, (ch) => [auditStatement(c, { action: "settings.save", target: `settings:${section}`, ...audited(ch) })]);
+    return c.json({ section, version, value: shown(section, parsed.data), changed }, 200);
   },
 );

@@ -18,6 +18,7 @@ import { RulesSection } from "../rules/settings";
 import { RetentionSection } from "../retention/settings";
 import { TemplatesSection } from "../templates/settings";
 import { Job } from "./vocabulary";
+import { WebhooksSection } from "../outbound/settings";
 
 export { JOBS, Job, Purpose } from "./vocabulary";
 
@@ -110,6 +111,7 @@ export const SECTIONS = {
   attribution: AttributionSection,
   senders: SendersSection,
   retention: RetentionSection,
+  webhooks: WebhooksSection,
 } as const;
 
 /** A settings section name. */

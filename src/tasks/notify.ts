@@ -1,55 +1,28 @@
 /**
- * Owner notifications: the notify queue's consumer POSTs each task event to the owner's webhook,
- * signed `X-Tidings-Signature: sha256=<hex HMAC-SHA256 of the body>` with TASK_WEBHOOK_SECRET.
- * `X-Tidings-Delivery` is the same on every retry, so a receiver can drop repeats.
+ * Owner notifications used to travel on the notify queue with a home-made signature. They are now
+ * outbound webhooks like every other event (src/outbound/): derived from the task's records, signed
+ * per Standard Webhooks with TASK_WEBHOOK_SECRET, retried for three days, then dead-lettered. This
+ * consumer only hands on jobs still queued from before, under the same webhook-id the records give.
  */
-import { getConfig } from "../settings/config";
+import { now } from "../clock";
+import { emitEvents } from "../outbound/deliveries";
 
-/** One notification. */
+/** A notification as the notify queue carried it. */
 export interface NotifyJob {
-  /** Stable per task and event: the idempotency key receivers dedupe on. */
   delivery: string;
   event: "task.created" | "task.breached";
   owner: string;
   task: { id: string; contactId: string; intent: string; reply: string | null; stage: string | null; state: string; slaDueAt: string; source: string };
 }
 
-/** hex HMAC-SHA256 of `body` with `secret`. */
-export async function signBody(secret: string, body: string): Promise<string> {
-  const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(body)));
-  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Queue handler for the notify queue: each delivery acked on a 2xx, retried with backoff otherwise. */
+/** Queue handler for the notify queue: each job becomes the owner's outbound webhook (idempotent). */
 export async function consumeNotifications(batch: MessageBatch<NotifyJob>, env: Env): Promise<void> {
-  const owners = (await getConfig(env.DB)).settings.routing.owners;
-  for (const msg of batch.messages) {
-    const job = msg.body;
-    const owner = owners.find((o) => o.id === job.owner);
-    if (!owner) {
-      console.warn(`owner ${job.owner} has no webhook; notification ${job.delivery} dropped`);
-      msg.ack();
-      continue;
-    }
-    const body = JSON.stringify({ event: job.event, delivery: job.delivery, task: job.task });
-    try {
-      const res = await fetch(owner.webhook, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-tidings-event": job.event,
-          "x-tidings-delivery": job.delivery,
-          "x-tidings-signature": `sha256=${await signBody(env.TASK_WEBHOOK_SECRET, body)}`,
-        },
-        body,
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (res.ok) msg.ack();
-      else msg.retry({ delaySeconds: Math.min(600, 5 * 2 ** msg.attempts) });
-    } catch {
-      msg.retry({ delaySeconds: Math.min(600, 5 * 2 ** msg.attempts) });
-    }
-  }
+  await emitEvents(
+    env,
+    batch.messages.map(({ body: { event, owner, task } }) => ({
+      key: `${event}:${task.id}`, type: event, contactId: task.contactId, owner, at: now(),
+      data: { ...task, owner, createdAt: null },
+    })),
+  );
+  batch.ackAll();
 }

@@ -1,12 +1,11 @@
 /**
  * Tasks for people, inside the contact's DO transaction: a high-intent reply (or a flow's `route`
- * step) creates one for the contact's owner with an SLA timer; the owner is notified through the
- * notify queue; a task not acknowledged by its SLA becomes `breached` and escalates.
+ * step) creates one for the contact's owner with an SLA timer; a task not acknowledged by its SLA
+ * becomes `breached` and escalates. Owners are notified from the task's records (src/outbound/).
  */
 import { now } from "../clock";
 import type { Session } from "../contacts/session";
 import { parseDuration } from "../duration";
-import type { NotifyJob } from "./notify";
 
 /** A task row in the ContactDO. */
 export interface TaskRow {
@@ -56,7 +55,7 @@ export function createTask(s: Session, t: { intent: string; reply?: string; sour
     id, t.intent, ownerOf(s), t.reply ?? null, t.source, s.contact.stage, at + sla, at,
   );
   s.store.setTimer(`sla:${id}`, at + sla, "sla", id);
-  touchTask(s, id, "task.created");
+  touchTask(s, id);
   return id;
 }
 
@@ -65,7 +64,7 @@ export function slaElapsed(s: Session, id: string): void {
   const t = s.store.first<TaskRow>("SELECT * FROM tasks WHERE id = ?", id);
   if (!t || t.state !== "open") return;
   s.store.run("UPDATE tasks SET state = 'breached', breached_at = ? WHERE id = ?", now(), id);
-  touchTask(s, id, "task.breached");
+  touchTask(s, id);
 }
 
 /** Acknowledge or close a task (idempotent); undefined when there is no such task. */
@@ -80,19 +79,12 @@ export function moveTask(s: Session, id: string, to: "acknowledged" | "done"): T
   return s.store.first<TaskRow>("SELECT * FROM tasks WHERE id = ?", id);
 }
 
-/** Project the task to D1 and, for `event`, queue the owner's notification. */
-function touchTask(s: Session, id: string, event?: NotifyJob["event"]): void {
+/** Project the task to D1; the records consumer derives the task's webhooks (the owner's included) from it. */
+function touchTask(s: Session, id: string): void {
   s.store.run("UPDATE tasks SET rev = rev + 1 WHERE id = ?", id);
   const t = s.store.first<TaskRow>("SELECT * FROM tasks WHERE id = ?", id)!;
   s.store.record({
     kind: "task", id: t.id, rev: t.rev, contactId: s.contact.id, intent: t.intent, owner: t.owner, reply: t.reply, source: t.source,
     stage: t.stage, state: t.state, slaDueAt: t.sla_due_at, createdAt: t.created_at, ackedAt: t.acked_at, doneAt: t.done_at, breachedAt: t.breached_at,
   });
-  if (event && t.owner) {
-    const job: NotifyJob = {
-      delivery: `${t.id}:${event}`, event, owner: t.owner,
-      task: { id: t.id, contactId: s.contact.id, intent: t.intent, reply: t.reply, stage: t.stage, state: t.state, slaDueAt: new Date(t.sla_due_at).toISOString(), source: t.source },
-    };
-    s.store.run("INSERT INTO outbox (queue, body) VALUES ('notify', ?)", JSON.stringify(job));
-  }
 }

@@ -46,6 +46,8 @@ export async function startProviderMock(port, spec, root, warm = []) {
 
   const captured = [];
   const program = [];
+  // A receiver's answer status by path (POST /__hook {path, status}): 200 unless set, so a test can take one down.
+  const hooks = new Map();
   const server = http.createServer(async (req, res) => {
     const chunks = [];
     for await (const c of req) chunks.push(c);
@@ -59,18 +61,25 @@ export async function startProviderMock(port, spec, root, warm = []) {
       program.push(...[].concat(JSON.parse(body)));
       return res.end("ok");
     }
+    if (url.pathname === "/__hook" && req.method === "POST") {
+      const { path: hook, status } = JSON.parse(body);
+      hooks.set(hook, status);
+      return res.end("ok");
+    }
     if (url.pathname === "/__reset") {
       captured.length = 0;
       program.length = 0;
+      hooks.clear();
       return res.end("ok");
     }
     const form = req.headers["content-type"]?.includes("form") ? Object.fromEntries(new URLSearchParams(body)) : undefined;
     const json = req.headers["content-type"]?.includes("json") && body ? JSON.parse(body) : undefined;
     captured.push({ method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, form, json, body, at: Date.now() });
-    // Paths under /hooks/ stand for a brand's own webhook receivers: recorded and answered 200.
+    // Paths under /hooks/ stand for a brand's own webhook receivers: recorded and answered 200 (or as set).
     if (url.pathname.startsWith("/hooks/")) {
-      res.writeHead(200, { "content-type": "application/json" });
-      return res.end("{}");
+      const status = hooks.get(url.pathname) ?? 200;
+      res.writeHead(status, { "content-type": "application/json" });
+      return res.end(status === 200 ? "{}" : JSON.stringify({ error: `receiver answers ${status}` }));
     }
     const next = program.shift();
     if (next) {
