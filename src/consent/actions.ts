@@ -32,6 +32,10 @@ export interface ConsentChange {
    * confirmation, so importing a list never texts it.
    */
   silent?: boolean;
+  /** A grant that waits for the person's YES whatever `settings.consent.doubleOptIn` says (join keywords, sign-up pages). */
+  confirmFirst?: boolean;
+  /** The caller sends the confirmation request itself, as the answer to the person's own text (join keywords). */
+  requestAnswered?: boolean;
 }
 
 /** What a change did: the purpose's state afterwards, and whether the change is what that state now rests on. */
@@ -72,12 +76,12 @@ export function changeConsent(s: Session, c: ConsentChange): ConsentOutcome {
   if (c.action === "revoke") intent = "revoked";
   else if (c.action === "confirm") intent = "granted";
   else if (c.action === "restore") intent = prior.restoresTo ?? "restored";
-  else intent = before === "granted" || c.silent || !settings.doubleOptIn.includes(c.purpose) ? "granted" : "pending";
+  else intent = before === "granted" || c.silent || !(c.confirmFirst || settings.doubleOptIn.includes(c.purpose)) ? "granted" : "pending";
   const live = liveAt(s, phone);
   const after = append(s, { ...c, phone, at: c.at === undefined ? live : Math.min(c.at, live) }, id, intent, before);
   // Consent messages go to the current number only, for a grant or confirmation that changed the state.
   if (!c.silent && phone === s.contact.phone && (c.action === "grant" || c.action === "confirm")) {
-    if (after.state === "pending" && before !== "pending") consentMessage(s, "consent_request", c.purpose, id);
+    if (after.state === "pending" && before !== "pending" && !c.requestAnswered) consentMessage(s, "consent_request", c.purpose, id);
     if (after.state === "granted" && before !== "granted" && settings.confirmOptIn.includes(c.purpose)) consentMessage(s, "optin_confirmation", c.purpose, id);
   }
   return outcome(c, after.state, after.effects.get(id));

@@ -154,8 +154,9 @@ function timingInput(s: Session, m: MessageRow, tags: readonly string[], at: num
   };
 }
 
-/** Which consent message a template key names (`system:consent_request`, `system:optin_confirmation`), if any. */
+/** Which consent message a template key names (`system:consent_request`, `system:optin_confirmation`), if any; a join request is a keyword reply. */
 export function consentMessageKind(templateKey: string): ConsentMessage | undefined {
+  if (templateKey === "system:join_request") return "keyword_reply";
   return templateKey === "system:consent_request" || templateKey === "system:optin_confirmation" || templateKey === "system:keyword_reply"
     ? (templateKey.slice(7) as ConsentMessage)
     : undefined;

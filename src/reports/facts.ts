@@ -46,7 +46,7 @@ export function messageFacts(m: MessageRecord, cost?: { amount: number; currency
     const metrics: Array<[string, number]> = [["sent", 1], ["segments", m.segments ?? 0]];
     if (cost) metrics.push([`cost:${cost.currency}`, cost.amount]);
     const rows = spread(dims, dayOf(m.sentAt), metrics);
-    if (m.templateKey === "system:consent_request") rows.push(["job", "acquisition", dayOf(m.sentAt), "prompts", 1]);
+    if (m.templateKey === "system:consent_request" || m.templateKey === "system:join_request") rows.push(["job", "acquisition", dayOf(m.sentAt), "prompts", 1]);
     out.push({ bit: COUNTED.sent, rows });
   }
   if (m.deliveredAt !== null) out.push({ bit: COUNTED.delivered, rows: spread(dims, dayOf(m.deliveredAt), [["delivered", 1]]) });

@@ -80,7 +80,7 @@ const SOURCES: Source[] = [
         const sent = Number(r.sent ?? 0);
         if (sent > 0) {
           for (const [dim, key] of dims) add(dim, key, "segments", Number(r.segments ?? 0));
-          if (r.t === "system:consent_request") add("job", "acquisition", "prompts", sent);
+          if (r.t === "system:consent_request" || r.t === "system:join_request") add("job", "acquisition", "prompts", sent);
         }
       }
     },
