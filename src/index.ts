@@ -30,6 +30,7 @@ import { redirects, shortHost } from "./links/routes";
 import { messages } from "./messages/routes";
 import { privacy } from "./privacy/routes";
 import { reports } from "./reports/routes";
+import { variantRoutes } from "./reports/variant-routes";
 import { type NotifyJob, consumeNotifications } from "./tasks/notify";
 import { tasks } from "./tasks/routes";
 import { consumeRecords } from "./records/consumer";
@@ -70,6 +71,7 @@ app.route("/v1", governance);
 app.route("/v1", privacy);
 app.route("/console", consoleApp(app));
 app.route("/v1", reports);
+app.route("/v1", variantRoutes);
 app.route("/v1", broadcasts);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

@@ -132,6 +132,8 @@ export const messages = sqliteTable(
     consent: text("consent", { mode: "json" }),
     /** Which of this message's facts (created, sent, delivered, failed: bits of reports/facts.ts COUNTED) the rollups hold. */
     counted: integer("counted").notNull().default(0),
+    /** The variant (A–D) of a send step's variant test (migration 0015). */
+    variant: text("variant"),
   },
   (t) => [index("messages_contact").on(t.contactId, t.createdAt), index("messages_flow").on(t.flowKey, t.createdAt), index("messages_sent").on(t.sentAt)],
 );

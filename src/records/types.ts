@@ -80,6 +80,8 @@ export interface MessageRecord {
   updatedAt: number;
   /** The consent the message relied on (see ConsentBasis). */
   consent: Record<string, unknown> | null;
+  /** The variant (A–D) of a send step's variant test (absent in records queued before variants existed). */
+  variant?: string | null;
 }
 
 /** A flow run's position at a revision. */

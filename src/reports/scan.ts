@@ -20,11 +20,11 @@ import { getConfig } from "../settings/config";
 import { costOf } from "../templates/prices";
 import { countryOfNumber } from "../time/phone-zones";
 import { durationBucket } from "./attribution";
-import { NO_FLOW, NO_STAGE } from "./facts";
+import { NO_FLOW, NO_STAGE, variantKey } from "./facts";
 import { type Cohorts, type Totals, addTo, weekOf } from "./totals";
 
 const DAY = 86_400_000;
-const MESSAGE_DIMS = ["all", "flow", "template", "job", "stage"];
+const MESSAGE_DIMS = ["all", "flow", "template", "job", "stage", "variant"];
 /** Outcome type → metric (facts.ts outcomeFacts). */
 const OUTCOME_METRIC: Record<string, string> = {
   conversion: "conversions", opt_out: "opt_outs", reply: "replies", appointment: "appointments", no_show: "no_shows",
@@ -47,6 +47,8 @@ function messageDims(r: Row): Array<[string, string]> {
   const dims: Array<[string, string]> = [["all", "brand"], ["flow", r.f ?? NO_FLOW], ["stage", r.s ?? NO_STAGE]];
   if (r.t) dims.push(["template", r.t]);
   if (r.j) dims.push(["job", r.j]);
+  const variant = variantKey({ flowKey: r.f ?? null, templateKey: r.t ?? null });
+  if (variant) dims.push(["variant", variant]);
   return dims;
 }
 
@@ -104,7 +106,7 @@ const SOURCES: Source[] = [
     // Outcomes on their own day: credited ones to their message's dimensions (or the brand as unattributed), the rest to the brand.
     dims: MESSAGE_DIMS,
     sql: `SELECT type, ${truthy("message_id")} AS credited, flow_key AS f, template_key AS t, job AS j, stage AS s, currency AS cur,
-        count(*) AS n, count(revenue) AS nr, sum(revenue) AS rev
+        count(*) AS n, count(revenue) AS nr, sum(revenue) AS rev, sum(revenue * revenue) AS sq
       FROM outcomes WHERE ${inRange("at")}
       GROUP BY type, credited, f, t, j, s, cur`,
     apply(rows, add) {
@@ -119,6 +121,8 @@ const SOURCES: Source[] = [
         if (r.cur && r.nr > 0) metrics.push([`revenue:${r.cur}`, r.rev]);
         if (r.credited) {
           for (const [dim, key] of messageDims(r)) for (const [m, v] of metrics) add(dim, key, m, v);
+          const variant = variantKey({ flowKey: r.f ?? null, templateKey: r.t ?? null });
+          if (variant && r.type === "conversion" && r.cur && r.nr > 0) add("variant", variant, `revenue_sq:${r.cur}`, r.sq);
         } else {
           for (const [m, v] of metrics) add("all", "brand", `unattributed_${m}`, v);
         }
