@@ -31,6 +31,7 @@ import { messages } from "./messages/routes";
 import { privacy } from "./privacy/routes";
 import { reports } from "./reports/routes";
 import { variantRoutes } from "./reports/variant-routes";
+import { signupPages } from "./growth/signup";
 import { type NotifyJob, consumeNotifications } from "./tasks/notify";
 import { tasks } from "./tasks/routes";
 import { consumeRecords } from "./records/consumer";
@@ -52,6 +53,7 @@ app.use("*", shortHost);
 app.route("/", redirects);
 app.route("/", providerWebhooks);
 app.route("/", webhooks);
+app.route("/", signupPages);
 const limit = bodyLimit({ maxSize: 1024 * 1024, onError: () => problem(413, "Payload too large", "the body is over 1 MiB") });
 // Imports are streamed row by row, so they may be any size; every other body is capped.
 app.use("/v1/*", (c, next) => (c.req.path === "/v1/contacts/import" ? next() : limit(c, next)));

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { pickVariant } from "../src/flows/variants";
 import { inHoldout } from "../src/reports/attribution";
-import { MIN_RECIPIENTS, compareVariants } from "../src/reports/variants";
+import { MIN_RECIPIENTS, type VariantTotals, compareVariants } from "../src/reports/variants";
 import { Z95 } from "../src/reports/lift";
 import { api, flushRecords, phone, unique, withoutOptInConfirmation } from "./helpers";
 
@@ -29,8 +29,8 @@ describe("assignment", () => {
 });
 
 describe("comparison", () => {
-  const v = (label: string, sent: number, conversions: number, revenue?: { sum: number; sumSq: number }) => ({
-    label, template: `t-${label}`, weight: 1, sent, clicks: 0, replies: 0, optOuts: 0, conversions, revenue: revenue ? { USD: revenue } : {},
+  const v = (label: string, sent: number, conversions: number, revenue?: { sum: number; sumSq: number }): VariantTotals => ({
+    label, template: `t-${label}`, weight: 1, sent, clicks: 0, replies: 0, optOuts: 0, conversions, revenue: revenue ? { USD: revenue } : ({} as VariantTotals["revenue"]),
   });
 
   it("says in words when there is not enough data", () => {

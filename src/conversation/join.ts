@@ -30,7 +30,7 @@ export function askToJoin(s: Session, join: JoinWord, ref: string, number: strin
 
 /**
  * YES from `number`: every purpose pending for it is confirmed, with the provenance of the grant it
- * confirms (`keyword:JOIN`, `form:<program>`, else `keyword`), and each one granted records the event
+ * confirms (`keyword:JOIN`, a sign-up page's `page:<program>`, else `keyword`), and each one granted records the event
  * `Subscribed` (purpose, source) for flows. Returns the purposes it granted.
  */
 export function confirmPending(s: Session, purposes: readonly string[], ref: string, number: string): string[] {
@@ -39,7 +39,7 @@ export function confirmPending(s: Session, purposes: readonly string[], ref: str
   const granted: string[] = [];
   for (const purpose of purposes) {
     const asked = readConsent(entries, purpose, number, implied).basis?.source ?? "keyword";
-    const source = asked.startsWith("keyword:") || asked.startsWith("form:") ? asked : "keyword";
+    const source = /^(keyword|page):/.test(asked) ? asked : "keyword";
     const out = changeConsent(s, { purpose, action: "confirm", source, phone: number, dedupeKey: `${ref}:${purpose}` });
     if (out.applied && out.state === "granted") {
       granted.push(purpose);

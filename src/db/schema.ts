@@ -364,6 +364,8 @@ export const consentChanges = sqliteTable(
     at: integer("at").notNull(),
     /** The purpose's state before the change (null for rows written before it was recorded). */
     before: text("before"),
+    /** For a revocation of a granted purpose: the source of the grant it ended (migration 0015). */
+    endedSource: text("ended_source"),
   },
   (t) => [index("consent_changes_at").on(t.action, t.at), index("consent_changes_contact").on(t.contactId, t.at)],
 );

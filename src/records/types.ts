@@ -199,6 +199,8 @@ export interface ConsentChangeRecord {
   at: number;
   /** The purpose's state before this change (reports count an opt-in only when it was not already granted). */
   before?: string;
+  /** For a revocation of a granted purpose: the source of the grant it ended (opt-outs by source, for source quality). */
+  endedSource?: string;
 }
 
 /** Any record. */

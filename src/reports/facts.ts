@@ -123,8 +123,9 @@ export function stageFacts(c: StageChangeRecord): RollupRow[] {
   return rows;
 }
 
-/** A consent change: opt-ins by source (acquisition). */
+/** A consent change: opt-ins by source (acquisition), and opt-outs by the source of the grant they ended (source quality). */
 export function consentFacts(c: ConsentChangeRecord): RollupRow[] {
+  if (c.action === "revoke" && c.endedSource && c.purpose !== "transactional") return [["source", c.endedSource, dayOf(c.at), "opted_out", 1]];
   // An opt-in is a person becoming opted in: a repeat grant from someone already granted is not one.
   if (c.state !== "granted" || c.before === "granted" || (c.action !== "grant" && c.action !== "confirm") || c.purpose === "transactional") return [];
   const day = dayOf(c.at);

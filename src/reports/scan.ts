@@ -234,6 +234,15 @@ const SOURCES: Source[] = [
     },
   },
   {
+    // Opt-outs by the source of the grant they ended (source quality).
+    dims: ["source"],
+    sql: `SELECT ended_source AS source, count(*) AS n FROM consent_changes
+      WHERE action = 'revoke' AND ${truthy("ended_source")} AND purpose <> 'transactional' AND ${inRange("at")} GROUP BY ended_source`,
+    apply(rows, add) {
+      for (const r of rows) add("source", r.source, "opted_out", r.n);
+    },
+  },
+  {
     // Gate decisions other than sent, by outcome and reason, for the brand and the flow.
     dims: ["all", "flow"],
     sql: `SELECT outcome AS o, reason AS r, flow_key AS f, count(*) AS n FROM decisions WHERE outcome <> 'sent' AND ${inRange("at")} GROUP BY o, r, f`,

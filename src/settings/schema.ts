@@ -12,6 +12,7 @@ import { SendersSection } from "../senders/settings";
 import { StageRulesSection } from "../stages/settings";
 import { RoutingSection } from "../tasks/settings";
 import { KeywordsSection } from "../conversation/settings";
+import { SignupSection } from "../growth/settings";
 import { LinksSection } from "../links/settings";
 import { QuietHoursSection } from "../time/settings";
 import { RulesSection } from "../rules/settings";
@@ -108,6 +109,7 @@ export const SECTIONS = {
   governance: GovernanceSection,
   attribution: AttributionSection,
   senders: SendersSection,
+  signup: SignupSection,
 } as const;
 
 /** A settings section name. */
