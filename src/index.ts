@@ -32,6 +32,7 @@ import { privacy } from "./privacy/routes";
 import { reports } from "./reports/routes";
 import { variantRoutes } from "./reports/variant-routes";
 import { signupPages } from "./growth/signup";
+import { growthRoutes } from "./growth/routes";
 import { type NotifyJob, consumeNotifications } from "./tasks/notify";
 import { tasks } from "./tasks/routes";
 import { consumeRecords } from "./records/consumer";
@@ -74,6 +75,7 @@ app.route("/v1", privacy);
 app.route("/console", consoleApp(app));
 app.route("/v1", reports);
 app.route("/v1", variantRoutes);
+app.route("/v1", growthRoutes);
 app.route("/v1", broadcasts);
 
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

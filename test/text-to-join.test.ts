@@ -130,4 +130,13 @@ describe("text-to-join", () => {
     expect(await inbox(to)).toEqual([REQUEST]);
     expect((await view(to)).consent.marketing).toBe("pending");
   });
+
+  it("has a tap-to-text link: an sms: URI with the keyword as the body", async () => {
+    expect((await api("GET", "/v1/keywords/deals/link")).body).toMatchObject({ word: "DEALS", to: "+14155550100", uri: "sms:+14155550100?&body=DEALS" });
+    expect((await api("GET", "/v1/keywords/join/link?to=%2B14155550123")).body.uri).toBe("sms:+14155550123?&body=JOIN");
+    const noNumber = await api("GET", "/v1/keywords/join/link");
+    expect([noNumber.status, noNumber.body.errors[0].field]).toEqual([400, "query.to"]);
+    expect((await api("GET", "/v1/keywords/deals/link?to=%2B14155550123")).status).toBe(400); // DEALS answers only on its number
+    expect((await api("GET", "/v1/keywords/nope/link")).status).toBe(404);
+  });
 });
