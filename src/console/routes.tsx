@@ -18,6 +18,7 @@ import { SESSION_TTL_MS, csrfToken, newSession, openSession, randomId, sealSessi
 import { settingsPage } from "./settings";
 import { tasksPage } from "./tasks";
 import { templatesPage } from "./templates";
+import { variantsPage } from "./variants";
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = "tidings_session";
@@ -171,6 +172,7 @@ export function consoleApp(api: ApiApp) {
   app.route("/broadcasts", broadcastsPage);
   app.route("/governance", governancePage);
   app.route("/settings", settingsPage);
+  app.route("/variants", variantsPage);
   app.notFound((c) =>
     c.html(
       <Bare title="Not found">
