@@ -35,6 +35,9 @@ import { privacy } from "./privacy/routes";
 import { reports } from "./reports/routes";
 import { archive } from "./retention/routes";
 import { runRetention } from "./retention/cron";
+import { variantRoutes } from "./reports/variant-routes";
+import { signupPages } from "./growth/signup";
+import { growthRoutes } from "./growth/routes";
 import { type NotifyJob, consumeNotifications } from "./tasks/notify";
 import { consumeWebhookDeadLetters, consumeWebhooks } from "./outbound/deliveries";
 import { documentWebhooks, outbound } from "./outbound/routes";
@@ -60,6 +63,7 @@ app.route("/", providerWebhooks);
 app.route("/", webhooks);
 // Segment's tracking API: write keys, text/plain bodies, its size limits, CORS and browser keys.
 app.use("/v1/*", segmentEdge);
+app.route("/", signupPages);
 const limit = bodyLimit({ maxSize: 1024 * 1024, onError: () => problem(413, "Payload too large", "the body is over 1 MiB") });
 // Imports are streamed row by row, so they may be any size; every other body is capped.
 app.use("/v1/*", (c, next) => (c.req.path === "/v1/contacts/import" ? next() : limit(c, next)));
@@ -79,6 +83,8 @@ app.route("/v1", governance);
 app.route("/v1", privacy);
 app.route("/console", consoleApp(app));
 app.route("/v1", reports);
+app.route("/v1", variantRoutes);
+app.route("/v1", growthRoutes);
 app.route("/v1", broadcasts);
 app.route("/v1", archive);
 app.route("/v1", outbound);

@@ -18,7 +18,7 @@ import { getConfig } from "../src/settings/config";
 import { stagesOf } from "../src/settings/schema";
 import { DAY, HOUR, MIN, api, unique } from "./helpers";
 
-const DIMS = ["all", "flow", "template", "job", "stage", "cohort", "move", "stage_cohort", "source"] as const;
+const DIMS = ["all", "flow", "template", "job", "stage", "cohort", "move", "stage_cohort", "source", "variant"] as const;
 /** 2026-10-05 (a Monday), 00:00 UTC: day 0 of the history. */
 const T0 = Date.UTC(2026, 9, 5);
 const D0 = dayOf(T0);

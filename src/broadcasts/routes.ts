@@ -80,6 +80,11 @@ broadcasts.openapi(
     const errors = [];
     if (!tpl) errors.push({ field: "template", message: `template ${body.template} does not exist` });
     else if (tpl.status !== "active") errors.push({ field: "template", message: `template ${body.template} is ${tpl.status}` });
+    (body.variants ?? []).forEach((v, i) => {
+      const t = config.templates.get(v.template);
+      if (!t || t.status !== "active") errors.push({ field: `variants.${i}.template`, message: `template ${v.template} ${t ? `is ${t.status}` : "does not exist"}` });
+      else if (tpl && t.purpose !== tpl.purpose) errors.push({ field: `variants.${i}.template`, message: `template ${v.template} is for ${t.purpose}, not ${tpl.purpose} like ${body.template}` });
+    });
     const stages = stagesOf(config.settings);
     body.segment.stages.forEach((s, i) => {
       if (!stages.includes(s)) errors.push({ field: `segment.stages.${i}`, message: `stage ${s} is not one of ${stages.join(", ")}` });

@@ -9,6 +9,7 @@ import { Where } from "../conditions";
 import { Duration, parseDuration } from "../duration";
 import type { FlowBody } from "../flows/schema";
 import { Purpose } from "../settings/vocabulary";
+import { Variants, templateAmongVariants } from "../flows/variants";
 
 const EventName = z.string().min(1).max(100);
 const Key = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a key: lower-case letters, digits, - and _");
@@ -57,6 +58,8 @@ export const BroadcastBody = z
   .object({
     name: z.string().min(1).max(120),
     template: Key,
+    /** A variant test: 2–4 templates with weights (`template` is one of them); each recipient gets one, stably. */
+    variants: Variants.optional(),
     segment: Segment,
     sendAt: SendAt,
     /** How long after its send instant a message may still go (then it is skipped as expired). */
@@ -69,6 +72,10 @@ export const BroadcastBody = z
     goal: z.object({ event: EventName, where: Where.optional(), within: Duration.default("P7D") }).strict().optional(),
   })
   .strict()
+  .superRefine((b, ctx) => {
+    const why = templateAmongVariants(b.template, b.variants);
+    if (why) ctx.addIssue({ code: "custom", path: ["template"], message: why });
+  })
   .openapi("Broadcast", {
     example: {
       name: "Spring offer", template: "spring-offer",
@@ -91,7 +98,7 @@ export function broadcastFlow(b: BroadcastBody, purpose: string, job: FlowBody["
     on_cap: "defer", holdout: b.holdout,
     steps: [
       { wait_until: { date: "properties.send_at", updated_by: [], cancelled_by: [] } },
-      { send: { template: b.template, expires_in: `PT${Math.round(expiry / 1000)}S` } },
+      { send: { template: b.template, ...(b.variants ? { variants: b.variants } : {}), expires_in: `PT${Math.round(expiry / 1000)}S` } },
       ...(b.goal ? [{ wait: b.goal.within }] : []),
     ],
   };

@@ -32,6 +32,12 @@ export interface ConsentChange {
    * confirmation, so importing a list never texts it.
    */
   silent?: boolean;
+  /** A grant that waits for the person's YES whatever `settings.consent.doubleOptIn` says (join keywords, sign-up pages). */
+  confirmFirst?: boolean;
+  /** The caller sends the confirmation request itself, as the answer to the person's own text (join keywords). */
+  requestAnswered?: boolean;
+  /** A STOP: the source of the grant this purpose had before the STOP began (reports: opt-outs by source). */
+  endedSource?: string;
 }
 
 /** What a change did: the purpose's state afterwards, and whether the change is what that state now rests on. */
@@ -72,12 +78,13 @@ export function changeConsent(s: Session, c: ConsentChange): ConsentOutcome {
   if (c.action === "revoke") intent = "revoked";
   else if (c.action === "confirm") intent = "granted";
   else if (c.action === "restore") intent = prior.restoresTo ?? "restored";
-  else intent = before === "granted" || c.silent || !settings.doubleOptIn.includes(c.purpose) ? "granted" : "pending";
+  else intent = before === "granted" || c.silent || !(c.confirmFirst || settings.doubleOptIn.includes(c.purpose)) ? "granted" : "pending";
   const live = liveAt(s, phone);
-  const after = append(s, { ...c, phone, at: c.at === undefined ? live : Math.min(c.at, live) }, id, intent, before);
+  const ended = c.endedSource ?? (c.action === "revoke" && before === "granted" ? prior.basis?.source : undefined);
+  const after = append(s, { ...c, phone, at: c.at === undefined ? live : Math.min(c.at, live) }, id, intent, before, ended);
   // Consent messages go to the current number only, for a grant or confirmation that changed the state.
   if (!c.silent && phone === s.contact.phone && (c.action === "grant" || c.action === "confirm")) {
-    if (after.state === "pending" && before !== "pending") consentMessage(s, "consent_request", c.purpose, id);
+    if (after.state === "pending" && before !== "pending" && !c.requestAnswered) consentMessage(s, "consent_request", c.purpose, id);
     if (after.state === "granted" && before !== "granted" && settings.confirmOptIn.includes(c.purpose)) consentMessage(s, "optin_confirmation", c.purpose, id);
   }
   return outcome(c, after.state, after.effects.get(id));
@@ -88,7 +95,7 @@ function outcome(c: ConsentChange, state: ConsentState, effect: EntryEffect | un
 }
 
 /** Append one entry (its time and number resolved), send its record to D1, and read the purpose again. */
-function append(s: Session, c: ConsentChange & { at: number; phone: string | null }, id: string, intent: ConsentEntry["state"], before: ConsentState): ConsentReading {
+function append(s: Session, c: ConsentChange & { at: number; phone: string | null }, id: string, intent: ConsentEntry["state"], before: ConsentState, endedSource?: string): ConsentReading {
   s.store.run(
     "INSERT INTO consent (id, purpose, action, state, source, phone, text, proof, stop, at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     id, c.purpose, c.action, intent, c.source, c.phone, c.text ?? null, c.proof ? JSON.stringify(c.proof) : null, c.stop ? 1 : 0, c.at, now(),
@@ -99,6 +106,7 @@ function append(s: Session, c: ConsentChange & { at: number; phone: string | nul
   s.store.record({
     kind: "consent", id: `${s.contact.id}:${seq}`, contactId: s.contact.id, purpose: c.purpose, action: c.action, state: after.state,
     source: c.source, hasText: Boolean(c.text), hasProof: Boolean(c.proof), at: c.at, before,
+    ...(endedSource && after.state !== "granted" ? { endedSource } : {}),
   });
   s.store.touchContact();
   // A revocation outside a STOP (which counts once, in stopAll) is an opt-out for the reports.
@@ -120,7 +128,16 @@ export function stopAll(s: Session, source: string, ref: string, phone: string |
   const purposes = purposesOf(s);
   const fresh = purposes.some((p) => of(p) !== "stopped");
   const at = liveAt(s, phone);
-  for (const purpose of purposes) changeConsent(s, { purpose, action: "revoke", source, stop: true, at, phone, dedupeKey: `stop:${ref}:${purpose}` });
+  // Read before the first entry: the STOP holds for every purpose as soon as one is recorded.
+  const entries = ledger(s);
+  const implied = s.config.settings.consent.implied;
+  const ended = new Map(purposes.map((p) => {
+    const r = readConsent(entries, p, phone, implied);
+    return [p, r.state === "granted" ? r.basis?.source : undefined];
+  }));
+  for (const purpose of purposes) {
+    changeConsent(s, { purpose, action: "revoke", source, stop: true, at, phone, dedupeKey: `stop:${ref}:${purpose}`, endedSource: ended.get(purpose) });
+  }
   if (fresh) optOutOutcome(s, `stop:${ref}`, at);
   return fresh;
 }

@@ -63,12 +63,17 @@ export function byTime(a: ConsentEntry, b: ConsentEntry): number {
   return a.at - b.at || Number(a.action === "revoke") - Number(b.action === "revoke") || a.seq - b.seq;
 }
 
-/** Why a grant cannot undo a revocation, or undefined when it is the person's own act with proof. */
+/**
+ * Why a grant cannot undo a revocation, or undefined when it is the person's own act: with proof, or
+ * a join keyword from the number (recorded only by inbound SMS, under a `join:` key no API can give).
+ */
 export function cannotUndo(e: ConsentEntry): string | undefined {
   // Imports keep the source the list claims, so they are known by their key.
   if (e.source === "import" || e.id.startsWith("import:")) return "import";
   if (e.source === "shopify") return "shopify";
   if (e.source.startsWith("provider:")) return "provider";
+  // A join keyword texted from the number is the person's own act; it only asks (pending), and their YES confirms it.
+  if (e.id.startsWith("join:") && e.state === "pending") return undefined;
   return e.text && (e.proof?.url || e.proof?.ip) ? undefined : "no_proof";
 }
 

@@ -19,6 +19,7 @@ import { settingsPage } from "./settings";
 import { tasksPage } from "./tasks";
 import { templatesPage } from "./templates";
 import { webhooksPage } from "./webhooks";
+import { variantsPage } from "./variants";
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = "tidings_session";
@@ -173,6 +174,7 @@ export function consoleApp(api: ApiApp) {
   app.route("/governance", governancePage);
   app.route("/settings", settingsPage);
   app.route("/webhooks", webhooksPage);
+  app.route("/variants", variantsPage);
   app.notFound((c) =>
     c.html(
       <Bare title="Not found">

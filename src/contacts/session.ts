@@ -84,6 +84,8 @@ export interface NewMessage {
   job?: string;
   expiresInMs?: number;
   properties: Record<string, unknown>;
+  /** The variant label (A–D) of a send step's variant test. */
+  variant?: string;
 }
 
 /** Create a message (once per idempotency key) and run it through the gate. */
@@ -97,9 +99,9 @@ export function createMessage(s: Session, m: NewMessage): { message: MessageRow;
   const id = newId("m");
   s.store.run(
     `INSERT INTO messages (id, idem_key, fingerprint, run_id, flow_key, step, template_key, template_version, purpose, job, stage,
-      properties, expires_at, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+      properties, expires_at, status, created_at, updated_at, variant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
     id, m.idemKey, m.fingerprint ?? null, m.runId ?? null, m.flowKey ?? null, m.step ?? null, m.template, tpl?.version ?? null,
-    m.purpose ?? tpl?.purpose ?? "transactional", job, s.contact.stage, JSON.stringify(m.properties), t + expiry, t, t,
+    m.purpose ?? tpl?.purpose ?? "transactional", job, s.contact.stage, JSON.stringify(m.properties), t + expiry, t, t, m.variant ?? null,
   );
   const decision = gateMessage(s, id, "flow");
   return { message: s.store.message(id)!, decision, existed: false };
@@ -178,8 +180,9 @@ function timingInput(s: Session, m: MessageRow, tags: readonly string[], at: num
   };
 }
 
-/** Which consent message a template key names (`system:consent_request`, `system:optin_confirmation`), if any. */
+/** Which consent message a template key names (`system:consent_request`, `system:optin_confirmation`), if any; a join request is a keyword reply. */
 export function consentMessageKind(templateKey: string): ConsentMessage | undefined {
+  if (templateKey === "system:join_request") return "keyword_reply";
   return templateKey === "system:consent_request" || templateKey === "system:optin_confirmation" || templateKey === "system:keyword_reply"
     ? (templateKey.slice(7) as ConsentMessage)
     : undefined;

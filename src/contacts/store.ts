@@ -66,6 +66,8 @@ export const MIGRATIONS = [
   INSERT INTO events_next SELECT seq, message_id, type, name, properties, at, received_at FROM events;
   DROP TABLE events;
   ALTER TABLE events_next RENAME TO events;`,
+  // The variant (A–D) a message of a send step's variant test was given.
+  `ALTER TABLE messages ADD COLUMN variant TEXT;`,
 ];
 
 /**
@@ -91,7 +93,7 @@ export const FRESH = `
     properties TEXT NOT NULL, expires_at INTEGER NOT NULL, status TEXT NOT NULL, reason TEXT, body TEXT, segments INTEGER,
     encoding TEXT, "to" TEXT, gateway TEXT, provider_id TEXT, error_code TEXT, error_message TEXT, attempts INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL, sent_at INTEGER, delivered_at INTEGER, updated_at INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 0,
-    consent TEXT, cleared_at INTEGER, links TEXT);
+    consent TEXT, cleared_at INTEGER, links TEXT, variant TEXT);
   CREATE TABLE decisions (id TEXT PRIMARY KEY, message_id TEXT, flow_key TEXT, outcome TEXT NOT NULL,
     reason TEXT NOT NULL, until INTEGER, detail TEXT, at INTEGER NOT NULL);
   CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);
@@ -167,6 +169,8 @@ export interface MessageRow {
   consent: string | null;
   cleared_at: number | null;
   links: string | null;
+  /** The variant (A–D) of a send step's variant test, if any. */
+  variant: string | null;
 }
 
 /** A run row. */
@@ -298,7 +302,7 @@ export class ContactStore {
       to: m.to, body: m.body, segments: m.segments, encoding: m.encoding, status: m.status, reason: m.reason,
       errorCode: m.error_code, errorMessage: m.error_message, gateway: m.gateway, providerId: m.provider_id,
       createdAt: m.created_at, expiresAt: m.expires_at, sentAt: m.sent_at, deliveredAt: m.delivered_at, updatedAt: m.updated_at,
-      consent: m.consent ? JSON.parse(m.consent) : null,
+      consent: m.consent ? JSON.parse(m.consent) : null, variant: m.variant ?? null,
     });
     return m;
   }

@@ -5,7 +5,7 @@
  */
 import { replyOutcome } from "../reports/outcomes";
 import { now } from "../clock";
-import { changeConsent, restoreStop, stopAll } from "../consent/actions";
+import { restoreStop, stopAll } from "../consent/actions";
 import { consentOf, purposesOf } from "../consent/ledger";
 import { type Session, createMessage } from "../contacts/session";
 import { recordEvent } from "../contacts/event-log";
@@ -13,7 +13,8 @@ import { newId } from "../ids";
 import { setFlag } from "../rules/flags";
 import { intentOf } from "../tasks/settings";
 import { createTask } from "../tasks/tasks";
-import { type ReplyKind, classifyReply } from "./keywords";
+import { askToJoin, confirmPending } from "./join";
+import { type ReplyKind, classifyReply, matchJoin } from "./keywords";
 
 /** An inbound SMS as a provider delivered it. */
 export interface InboundSms {
@@ -31,7 +32,7 @@ export interface InboundSms {
 
 /** What happened with a reply. */
 export interface ReceiveResult {
-  kind: ReplyKind;
+  kind: ReplyKind | "join";
   duplicate: boolean;
   /** The text to send back, if any (one per opt-out; none when the provider answered). */
   reply?: string;
@@ -44,7 +45,10 @@ export function receive(s: Session, sms: InboundSms): ReceiveResult {
   const messageId = `sms:${sms.provider}:${sms.providerId}`;
   if (s.store.first("SELECT 1 FROM events WHERE message_id = ?", messageId)) return { kind: "message", duplicate: true };
   const settings = s.config.settings.keywords;
-  let kind = classifyReply(sms.body, settings);
+  let kind: ReplyKind | "join" = classifyReply(sms.body, settings);
+  // A join keyword (JOIN, or a brand word for the number it was texted to) starts a double opt-in.
+  const join = kind === "message" ? matchJoin(sms.body, sms.to, settings.join, s.config.settings.senders.senders) : undefined;
+  if (join) kind = "join";
   const at = now();
   const text = (t: string) => t.replaceAll("{brand}", s.config.settings.brand.name).replaceAll("{support}", s.config.settings.brand.support);
   // A consent reply changes consent for the number it came from, and no other (a contact may have had several).
@@ -54,11 +58,14 @@ export function receive(s: Session, sms: InboundSms): ReceiveResult {
   if (kind === "yes") {
     const of = consentOf(s, number);
     const pending = s.store.all<{ purpose: string }>("SELECT DISTINCT purpose FROM consent WHERE phone IS ?", number).map((r) => r.purpose).filter((p) => of(p) === "pending");
-    if (pending.length) for (const purpose of pending) changeConsent(s, { purpose, action: "confirm", source: "keyword", phone: number, dedupeKey: `${messageId}:${purpose}` });
+    if (pending.length) confirmPending(s, pending, messageId, number);
     else if (purposesOf(s).some((p) => of(p) === "stopped")) kind = "start"; // YES from a stopped number means START
     else kind = "message"; // an ordinary "yes" is a reply for routing
   }
-  if (kind === "stop" || kind === "revocation") {
+  if (join) {
+    // Answered at once, like HELP: a reply to the person's own text is not held for quiet hours.
+    reply = askToJoin(s, join, messageId, number);
+  } else if (kind === "stop" || kind === "revocation") {
     const fresh = stopAll(s, kind === "stop" ? "keyword" : "keyword:reasonable_means", messageId, number);
     // Revocations in other words are honoured at once and flagged for a person to review.
     if (kind === "revocation") setFlag(s, "revocation_review", true, "keyword");
@@ -80,23 +87,25 @@ export function receive(s: Session, sms: InboundSms): ReceiveResult {
   if (kind === "message") replyOutcome(s, messageId, at, intent);
   const properties = { body: sms.body, from: sms.from, to: sms.to, provider: sms.provider, provider_id: sms.providerId, keyword: kind, ...(intent ? { intent } : {}) };
   recordEvent(s, { messageId, type: "track", name: "SMS Received", properties, at });
+  // A join request is counted as a consent prompt (acquisition); other replies are service.
+  const [template, job] = join ? ["system:join_request", "acquisition"] : ["system:keyword_reply", "service"];
   if (reply && sms.replyVia === "send") {
     // A message Tidings sends goes to the contact's current number; a former number gets no reply from here.
-    if (number === s.contact.phone) createMessage(s, { idemKey: `reply:${sms.provider}:${sms.providerId}`, template: "system:keyword_reply", purpose: "transactional", job: "service", expiresInMs: 3600_000, properties: { body: reply } });
+    if (number === s.contact.phone) createMessage(s, { idemKey: `reply:${sms.provider}:${sms.providerId}`, template, purpose: "transactional", job, expiresInMs: 3600_000, properties: { body: reply } });
     return { kind, duplicate: false };
   }
-  if (reply) recordReply(s, sms, reply);
+  if (reply) recordReply(s, sms, reply, template, job);
   return { kind, duplicate: false, reply };
 }
 
 /** The reply goes back in the provider's answer (TwiML); it is recorded as a sent message for the timeline. */
-function recordReply(s: Session, sms: InboundSms, body: string): void {
+function recordReply(s: Session, sms: InboundSms, body: string, template: string, job: string): void {
   const id = newId("m");
   const t = now();
   s.store.run(
     `INSERT INTO messages (id, idem_key, template_key, purpose, job, stage, properties, expires_at, status, body, "to", gateway, created_at, sent_at, updated_at)
-     VALUES (?, ?, 'system:keyword_reply', 'transactional', 'service', ?, '{}', ?, 'sent', ?, ?, ?, ?, ?, ?)`,
-    id, `reply:${sms.provider}:${sms.providerId}`, s.contact.stage, t, body, sms.from, `${sms.provider}:reply`, t, t, t,
+     VALUES (?, ?, ?, 'transactional', ?, ?, '{}', ?, 'sent', ?, ?, ?, ?, ?, ?)`,
+    id, `reply:${sms.provider}:${sms.providerId}`, template, job, s.contact.stage, t, body, sms.from, `${sms.provider}:reply`, t, t, t,
   );
   s.store.touchMessage(id, {});
 }

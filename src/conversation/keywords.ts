@@ -47,3 +47,27 @@ export function classifyReply(body: string, extra: { stop?: readonly string[]; s
   if (!NEGATED.test(body) && REVOCATION.some((r) => r.test(body))) return "revocation";
   return "message";
 }
+
+/** A join keyword as settings give it (see ./settings.ts). */
+export interface JoinWord {
+  word: string;
+  purpose: string;
+  /** Sending numbers (E.164) or sender ids it answers on; empty: every number. */
+  on: readonly string[];
+}
+
+/**
+ * The join keyword a message is, for the number it was texted `to`: its word (as configured) and
+ * purpose, or undefined. A word limited to some numbers or senders answers only there; a sender id
+ * stands for its `from` number.
+ */
+export function matchJoin(body: string, to: string, join: readonly JoinWord[], senders: readonly { id: string; from?: string }[] = []): JoinWord | undefined {
+  const word = normalizeKeyword(body);
+  const fromOf = new Map(senders.map((s) => [s.id, s.from]));
+  // Providers spell numbers with or without the + (SMSAPI's sms_to has none).
+  const same = (a: string | undefined, b: string) => a !== undefined && (a === b || (/^\+?\d+$/.test(a) && /^\+?\d+$/.test(b) && a.replace("+", "") === b.replace("+", "")));
+  const answersOn = (j: JoinWord) => !j.on.length || j.on.some((n) => same(n, to) || same(fromOf.get(n), to));
+  // A word configured for this number wins over the same word for every number.
+  const hits = join.filter((j) => normalizeKeyword(j.word) === word && answersOn(j));
+  return hits.find((j) => j.on.length) ?? hits[0];
+}

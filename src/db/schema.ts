@@ -133,6 +133,8 @@ export const messages = sqliteTable(
     consent: text("consent", { mode: "json" }),
     /** Which of this message's facts (created, sent, delivered, failed: bits of reports/facts.ts COUNTED) the rollups hold. */
     counted: integer("counted").notNull().default(0),
+    /** The variant (A–D) of a send step's variant test (migration 0015). */
+    variant: text("variant"),
   },
   (t) => [index("messages_contact").on(t.contactId, t.createdAt), index("messages_flow").on(t.flowKey, t.createdAt), index("messages_sent").on(t.sentAt), index("messages_created").on(t.createdAt)],
 );
@@ -386,6 +388,8 @@ export const consentChanges = sqliteTable(
     at: integer("at").notNull(),
     /** The purpose's state before the change (null for rows written before it was recorded). */
     before: text("before"),
+    /** For a revocation of a granted purpose: the source of the grant it ended (migration 0015). */
+    endedSource: text("ended_source"),
   },
   (t) => [index("consent_changes_at").on(t.action, t.at), index("consent_changes_contact").on(t.contactId, t.at), index("consent_changes_time").on(t.at)],
 );

@@ -21,7 +21,7 @@ export type Instr =
       label: string;
     }
   | { op: "branch"; cases: Array<{ when?: Where; event?: { name: string; where?: Where }; to: number }>; otherwise: number; label: string }
-  | { op: "send"; template: string; purpose?: string; job?: string; expiresIn?: number; label: string }
+  | { op: "send"; template: string; variants?: Array<{ template: string; weight: number }>; purpose?: string; job?: string; expiresIn?: number; label: string }
   | { op: "set_stage"; stage: string; label: string }
   | { op: "route"; intent: string; label: string }
   | { op: "exit"; label: string }
@@ -36,8 +36,8 @@ export function compile(steps: Step[]): Instr[] {
       const label = `${path}.${i}`;
       if ("wait" in step) out.push({ op: "wait", ms: parseDuration(step.wait)!, label });
       else if ("send" in step) {
-        const { template, purpose, job, expires_in } = step.send;
-        out.push({ op: "send", template, purpose, job, expiresIn: expires_in ? parseDuration(expires_in) : undefined, label });
+        const { template, variants, purpose, job, expires_in } = step.send;
+        out.push({ op: "send", template, ...(variants ? { variants } : {}), purpose, job, expiresIn: expires_in ? parseDuration(expires_in) : undefined, label });
       } else if ("set_stage" in step) out.push({ op: "set_stage", stage: step.set_stage, label });
       else if ("exit" in step) out.push({ op: "exit", label });
       else if ("route" in step) out.push({ op: "route", intent: step.route.intent, label });

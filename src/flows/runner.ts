@@ -15,6 +15,7 @@ import { type Session, createMessage, flowOf, recordDecision, setStage } from ".
 import type { EventRow, RunRow } from "../contacts/store";
 import { applyStageRules } from "../stages/rules";
 import { inHoldout } from "../reports/attribution";
+import { pickVariant } from "./variants";
 import { eventOutcomes, revenueOf } from "../reports/outcomes";
 
 /** An event as the runner sees it. */
@@ -138,10 +139,15 @@ export function advance(s: Session, runId: string, pc: number): void {
           pc++;
           continue;
         }
-        createMessage(s, {
-          idemKey: `run:${run.id}:${pc}`, runId: run.id, flowKey: flow.key, step: instr.label, template: instr.template,
-          purpose: instr.purpose ?? flow.purpose, job: instr.job ?? flow.job, expiresInMs: instr.expiresIn, properties: trigger.properties,
-        });
+        {
+          // A variant test: the contact's variant, stable per contact, flow and step.
+          const variant = instr.variants ? pickVariant(s.contact.id, flow.key, instr.label, instr.variants) : undefined;
+          createMessage(s, {
+            idemKey: `run:${run.id}:${pc}`, runId: run.id, flowKey: flow.key, step: instr.label, template: variant?.template ?? instr.template,
+            purpose: instr.purpose ?? flow.purpose, job: instr.job ?? flow.job, expiresInMs: instr.expiresIn, properties: trigger.properties,
+            ...(variant ? { variant: variant.label } : {}),
+          });
+        }
         pc++;
         continue;
       case "route":

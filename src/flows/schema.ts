@@ -3,16 +3,24 @@ import { z } from "@hono/zod-openapi";
 import { Where } from "../conditions";
 import { Duration, SignedDuration } from "../duration";
 import { Job, Purpose } from "../settings/schema";
+import { Variants, templateAmongVariants } from "./variants";
 
 const EventName = z.string().min(1).max(100);
 const Key = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a key: lower-case letters, digits, - and _");
 
-/** Sends the template; purpose and job default to the template's. */
+/**
+ * Sends the template; purpose and job default to the template's. With `variants` (2–4 templates with
+ * weights), each contact gets one of them, stably; `template` is one of them (./variants.ts).
+ */
 const SendStep = z
   .object({
     send: z
-      .object({ template: Key, purpose: Purpose.optional(), job: Job.optional(), expires_in: Duration.optional() })
-      .strict(),
+      .object({ template: Key, variants: Variants.optional(), purpose: Purpose.optional(), job: Job.optional(), expires_in: Duration.optional() })
+      .strict()
+      .superRefine((s, ctx) => {
+        const why = templateAmongVariants(s.template, s.variants);
+        if (why) ctx.addIssue({ code: "custom", path: ["template"], message: why });
+      }),
   })
   .strict();
 
@@ -153,7 +161,7 @@ export function templatesOf(steps: Step[]): string[] {
   const out = new Set<string>();
   const walk = (list: Step[] | undefined) => {
     for (const s of list ?? []) {
-      if ("send" in s) out.add(s.send.template);
+      if ("send" in s) for (const t of [s.send.template, ...(s.send.variants ?? []).map((v) => v.template)]) out.add(t);
       if ("wait_for" in s) (walk(s.on_event), walk(s.on_timeout));
       if ("wait_until" in s) walk(s.on_cancel);
       if ("branch" in s) (s.branch.forEach((c) => walk(c.steps)), walk(s.otherwise));

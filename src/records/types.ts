@@ -80,6 +80,8 @@ export interface MessageRecord {
   updatedAt: number;
   /** The consent the message relied on (see ConsentBasis). */
   consent: Record<string, unknown> | null;
+  /** The variant (A–D) of a send step's variant test (absent in records queued before variants existed). */
+  variant?: string | null;
 }
 
 /** A flow run's position at a revision. */
@@ -199,6 +201,8 @@ export interface ConsentChangeRecord {
   at: number;
   /** The purpose's state before this change (reports count an opt-in only when it was not already granted). */
   before?: string;
+  /** For a revocation of a granted purpose: the source of the grant it ended (opt-outs by source, for source quality). */
+  endedSource?: string;
 }
 
 /** Any record. */

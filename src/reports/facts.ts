@@ -5,7 +5,8 @@
  *
  * Dimensions: `flow`, `template`, `job`, `stage` (a message's stage when sent), `all` (key "brand"),
  * `cohort` (a flow's sent and control entrants, by day of entry), `move` ("from>to"),
- * `stage_cohort` (entrants of a stage by day of entry and where they went), `source` (opt-ins).
+ * `stage_cohort` (entrants of a stage by day of entry and where they went), `source` (opt-ins),
+ * `variant` (a flow's messages by template, `<flow>|<template>`, for variant tests).
  */
 import type { ClickRecord, ConsentChangeRecord, ConversionRecord, DecisionRecord, MessageRecord, OutcomeRecord, RunRecord, StageChangeRecord } from "../records/types";
 import { dayOf, durationBucket } from "./attribution";
@@ -32,7 +33,17 @@ function messageDims(m: { flowKey: string | null; templateKey: string | null; jo
   const dims: Array<[string, string]> = [["all", "brand"], ["flow", m.flowKey ?? NO_FLOW], ["stage", m.stage ?? NO_STAGE]];
   if (m.templateKey) dims.push(["template", m.templateKey]);
   if (m.job) dims.push(["job", m.job]);
+  const variant = variantKey(m);
+  if (variant) dims.push(["variant", variant]);
   return dims;
+}
+
+/**
+ * The `variant` dimension's key: a flow's (or broadcast's) messages by template, `<flow>|<template>`.
+ * Clicks and outcomes carry flow and template, so every metric of a variant test reaches it.
+ */
+export function variantKey(m: { flowKey: string | null; templateKey: string | null }): string | undefined {
+  return m.flowKey && m.templateKey && !m.templateKey.startsWith("system:") ? `${m.flowKey}|${m.templateKey}` : undefined;
 }
 
 const spread = (dims: Array<[string, string]>, day: number, metrics: Array<[string, number]>): RollupRow[] =>
@@ -46,7 +57,7 @@ export function messageFacts(m: MessageRecord, cost?: { amount: number; currency
     const metrics: Array<[string, number]> = [["sent", 1], ["segments", m.segments ?? 0]];
     if (cost) metrics.push([`cost:${cost.currency}`, cost.amount]);
     const rows = spread(dims, dayOf(m.sentAt), metrics);
-    if (m.templateKey === "system:consent_request") rows.push(["job", "acquisition", dayOf(m.sentAt), "prompts", 1]);
+    if (m.templateKey === "system:consent_request" || m.templateKey === "system:join_request") rows.push(["job", "acquisition", dayOf(m.sentAt), "prompts", 1]);
     out.push({ bit: COUNTED.sent, rows });
   }
   if (m.deliveredAt !== null) out.push({ bit: COUNTED.delivered, rows: spread(dims, dayOf(m.deliveredAt), [["delivered", 1]]) });
@@ -87,7 +98,11 @@ export function outcomeFacts(o: OutcomeRecord): RollupRow[] {
   const metrics: Array<[string, number]> = [[metric, 1]];
   if (o.revenue !== null && o.currency) metrics.push([`revenue:${o.currency}`, o.revenue]);
   if (!o.messageId) return spread([["all", "brand"]], day, metrics.map(([m, v]) => [`unattributed_${m}`, v]));
-  return spread(messageDims(o), day, metrics);
+  const rows = spread(messageDims(o), day, metrics);
+  // A variant's revenue per recipient needs its sum of squares for the interval (raw rows are pruned).
+  const variant = variantKey(o);
+  if (variant && o.type === "conversion" && o.revenue !== null && o.currency) rows.push(["variant", variant, day, `revenue_sq:${o.currency}`, o.revenue * o.revenue]);
+  return rows;
 }
 
 /** A person's click (previews are not counted). */
@@ -108,8 +123,9 @@ export function stageFacts(c: StageChangeRecord): RollupRow[] {
   return rows;
 }
 
-/** A consent change: opt-ins by source (acquisition). */
+/** A consent change: opt-ins by source (acquisition), and opt-outs by the source of the grant they ended (source quality). */
 export function consentFacts(c: ConsentChangeRecord): RollupRow[] {
+  if (c.action === "revoke" && c.endedSource && c.purpose !== "transactional") return [["source", c.endedSource, dayOf(c.at), "opted_out", 1]];
   // An opt-in is a person becoming opted in: a repeat grant from someone already granted is not one.
   if (c.state !== "granted" || c.before === "granted" || (c.action !== "grant" && c.action !== "confirm") || c.purpose === "transactional") return [];
   const day = dayOf(c.at);

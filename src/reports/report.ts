@@ -120,6 +120,28 @@ export function templatesReport(t: Totals, only?: string): TemplateRow[] {
   });
 }
 
+/** The kind of a consent source: `keyword:JOIN` is a keyword, `page:vip` a hosted sign-up page, `provider:21610` a provider. */
+export function sourceKind(source: string): string {
+  return source.split(":")[0]!;
+}
+
+/** Opt-ins by kind of source (keyword, form, page, import, shopify, api). */
+function bySourceKind(sources: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [source, n] of Object.entries(sources)) out[sourceKind(source)] = (out[sourceKind(source)] ?? 0) + n;
+  return out;
+}
+
+/**
+ * Source quality: per source, opt-ins and the opt-outs of people whose grant came from it, within
+ * the period (opt-outs in the period may end grants from before it, so the rate is a period's ratio).
+ */
+function sourceQuality(t: Totals): Array<{ source: string; kind: string; optedIn: number; optedOut: number; optOutRate: number | null }> {
+  return [...(t.get("source") ?? [])]
+    .map(([source, m]) => ({ source, kind: sourceKind(source), optedIn: get(m, "opted_in"), optedOut: get(m, "opted_out"), optOutRate: ratio(get(m, "opted_out"), get(m, "opted_in")) }))
+    .sort((a, b) => a.source.localeCompare(b.source));
+}
+
 /** The jobs report: each job's message metrics and the brief's measure of it. */
 export function jobsReport(t: Totals) {
   const brand = metricsOf(t, "all", "brand");
@@ -130,8 +152,11 @@ export function jobsReport(t: Totals) {
     switch (job) {
       case "acquisition": {
         const sources: Record<string, number> = {};
-        for (const [source, metrics] of t.get("source") ?? []) sources[source] = get(metrics, "opted_in");
-        return { ...base, prompts: get(m, "prompts"), optedIn: get(m, "opted_in"), optInRate: ratio(get(m, "opted_in"), get(m, "prompts")), optInsBySource: sources };
+        for (const [source, metrics] of t.get("source") ?? []) if (get(metrics, "opted_in")) sources[source] = get(metrics, "opted_in");
+        return {
+          ...base, prompts: get(m, "prompts"), optedIn: get(m, "opted_in"), optInRate: ratio(get(m, "opted_in"), get(m, "prompts")),
+          optInsBySource: sources, optInsBySourceKind: bySourceKind(sources), sourceQuality: sourceQuality(t),
+        };
       }
       case "activation": {
         const tta = new Map([...m].filter(([k]) => k.startsWith("tta:")).map(([k, v]) => [Number(k.slice(4)), v]));

@@ -18,8 +18,8 @@ export const reports = newApp();
 
 const KINDS = ["overview", "flows", "templates", "jobs", "stages"] as const;
 const DAY = 86_400_000;
-// Round-trip through Date so 2026-02-30 is refused rather than read as 2 March.
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").refine((d) => {
+/** A whole UTC day, YYYY-MM-DD; round-trips through Date so 2026-02-30 is refused rather than read as 2 March. */
+export const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD").refine((d) => {
   const t = Date.parse(`${d}T00:00:00Z`);
   return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
 }, "not a real date");

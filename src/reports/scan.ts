@@ -24,11 +24,11 @@ import { getConfig } from "../settings/config";
 import { costOf } from "../templates/prices";
 import { countryOfNumber } from "../time/phone-zones";
 import { durationBucket } from "./attribution";
-import { NO_FLOW, NO_STAGE } from "./facts";
+import { NO_FLOW, NO_STAGE, variantKey } from "./facts";
 import { type Cohorts, type Totals, addTo, weekOf } from "./totals";
 
 const DAY = 86_400_000;
-const MESSAGE_DIMS = ["all", "flow", "template", "job", "stage"];
+const MESSAGE_DIMS = ["all", "flow", "template", "job", "stage", "variant"];
 /** Outcome type → metric (facts.ts outcomeFacts). */
 const OUTCOME_METRIC: Record<string, string> = {
   conversion: "conversions", opt_out: "opt_outs", reply: "replies", appointment: "appointments", no_show: "no_shows",
@@ -51,6 +51,8 @@ function messageDims(r: Row): Array<[string, string]> {
   const dims: Array<[string, string]> = [["all", "brand"], ["flow", r.f ?? NO_FLOW], ["stage", r.s ?? NO_STAGE]];
   if (r.t) dims.push(["template", r.t]);
   if (r.j) dims.push(["job", r.j]);
+  const variant = variantKey({ flowKey: r.f ?? null, templateKey: r.t ?? null });
+  if (variant) dims.push(["variant", variant]);
   return dims;
 }
 
@@ -84,7 +86,7 @@ const SOURCES: Source[] = [
         const sent = Number(r.sent ?? 0);
         if (sent > 0) {
           for (const [dim, key] of dims) add(dim, key, "segments", Number(r.segments ?? 0));
-          if (r.t === "system:consent_request") add("job", "acquisition", "prompts", sent);
+          if (r.t === "system:consent_request" || r.t === "system:join_request") add("job", "acquisition", "prompts", sent);
         }
       }
     },
@@ -108,7 +110,7 @@ const SOURCES: Source[] = [
     // Outcomes on their own day: credited ones to their message's dimensions (or the brand as unattributed), the rest to the brand.
     dims: MESSAGE_DIMS,
     sql: `SELECT type, ${truthy("message_id")} AS credited, flow_key AS f, template_key AS t, job AS j, stage AS s, currency AS cur,
-        count(*) AS n, count(revenue) AS nr, sum(revenue) AS rev
+        count(*) AS n, count(revenue) AS nr, sum(revenue) AS rev, sum(revenue * revenue) AS sq
       FROM outcomes WHERE ${inRange("at")}
       GROUP BY type, credited, f, t, j, s, cur`,
     apply(rows, add) {
@@ -123,6 +125,8 @@ const SOURCES: Source[] = [
         if (r.cur && r.nr > 0) metrics.push([`revenue:${r.cur}`, r.rev]);
         if (r.credited) {
           for (const [dim, key] of messageDims(r)) for (const [m, v] of metrics) add(dim, key, m, v);
+          const variant = variantKey({ flowKey: r.f ?? null, templateKey: r.t ?? null });
+          if (variant && r.type === "conversion" && r.cur && r.nr > 0) add("variant", variant, `revenue_sq:${r.cur}`, r.sq);
         } else {
           for (const [m, v] of metrics) add("all", "brand", `unattributed_${m}`, v);
         }
@@ -231,6 +235,15 @@ const SOURCES: Source[] = [
         add("job", "acquisition", "opted_in", r.n);
         add("source", r.source, "opted_in", r.n);
       }
+    },
+  },
+  {
+    // Opt-outs by the source of the grant they ended (source quality).
+    dims: ["source"],
+    sql: `SELECT ended_source AS source, count(*) AS n FROM consent_changes
+      WHERE action = 'revoke' AND ${truthy("ended_source")} AND purpose <> 'transactional' AND ${inRange("at")} GROUP BY ended_source`,
+    apply(rows, add) {
+      for (const r of rows) add("source", r.source, "opted_out", r.n);
     },
   },
   {

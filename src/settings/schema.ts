@@ -12,6 +12,7 @@ import { SendersSection } from "../senders/settings";
 import { StageRulesSection } from "../stages/settings";
 import { RoutingSection } from "../tasks/settings";
 import { KeywordsSection } from "../conversation/settings";
+import { SignupSection } from "../growth/settings";
 import { LinksSection } from "../links/settings";
 import { QuietHoursSection } from "../time/settings";
 import { RulesSection } from "../rules/settings";
@@ -112,6 +113,7 @@ export const SECTIONS = {
   senders: SendersSection,
   retention: RetentionSection,
   webhooks: WebhooksSection,
+  signup: SignupSection,
 } as const;
 
 /** A settings section name. */
