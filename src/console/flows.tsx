@@ -271,6 +271,11 @@ async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; e
           </div>
         </div>
       ) : null}
+      <p class="actions">
+        <a href={`/console/flows/${key}/build`} id="open-builder">
+          {canWrite ? (isNew ? "Build this flow" : "Edit in the builder") : "Open the builder (read only)"}
+        </a>
+      </p>
       {!isNew ? (
         <>
           <h2>Steps and runs waiting</h2>
@@ -281,7 +286,7 @@ async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; e
       {canWrite ? (
         <form method="post" action={`/console/flows/${key}`} class="card">
           <Csrf token={c.get("csrf")} />
-          <h2>Edit as JSON</h2>
+          <h2>Advanced: edit as JSON</h2>
           <Problem detail={errors.length ? undefined : opts.detail} />
           <label for="f-flow">
             Flow <span class="hint">saving makes a new version; running runs keep theirs</span>
@@ -308,7 +313,7 @@ async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; e
 flowsPage.get("/new", (c) => {
   const key = c.req.query("key") ?? "";
   if (!SAFE_KEY.test(key)) return render(c, "New flow", <p class="problem">A flow key is lower-case letters, digits, - and _. <a href="/console/flows">Back</a></p>, 400);
-  return c.redirect(`/console/flows/${key}`, 303);
+  return c.redirect(`/console/flows/${key}/build`, 303);
 });
 
 flowsPage.get("/:key", async (c) => {

@@ -11,6 +11,7 @@ import { type ApiApp, type ConsoleEnv, apiClient } from "./api";
 import { broadcastsPage } from "./broadcasts";
 import { contactsPage } from "./contacts";
 import { flowsPage } from "./flows";
+import { builderPage } from "./flow-builder/page";
 import { governancePage } from "./governance";
 import { Bare, Csrf } from "./layout";
 import { overviewPage } from "./overview";
@@ -164,6 +165,7 @@ export function consoleApp(api: ApiApp) {
   });
 
   app.route("/", overviewPage);
+  app.route("/flows", builderPage);
   app.route("/flows", flowsPage);
   app.route("/templates", templatesPage);
   app.route("/contacts", contactsPage);

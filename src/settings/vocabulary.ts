@@ -13,3 +13,18 @@ export const Purpose = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,39}$/, "a purpose: transactional, marketing, or a brand topic in snake_case")
   .openapi({ example: "marketing" });
+
+/** Event names Tidings and its integrations know (Segment's e-commerce spec, Shopify, consent, B2B), offered by the flow builder. */
+export const EVENT_NAMES = [
+  "Subscribed",
+  "Unsubscribed",
+  "Product Viewed",
+  "Checkout Started",
+  "Order Completed",
+  "Order Cancelled",
+  "Pricing Viewed",
+  "Appointment Booked",
+  "Appointment Missed",
+  "Meeting Booked",
+  "Opportunity Created",
+] as const;
