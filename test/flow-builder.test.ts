@@ -151,7 +151,7 @@ describe("the flow builder", () => {
   });
 
   it("answers bad builder input with the page, never a 500", async () => {
-    for (const form of [{ action: "add:steps.9.on_timeout" }, { action: "up:steps.0" }, { action: "bogus" }, { "steps.0.type": "wait", "steps.0.wait.n": "1e9999" }, { action: "delcase:x.branch.0" }]) {
+    for (const form of [{ action: "add:steps.9.on_timeout" }, { action: "up:steps.0" }, { action: "bogus" }, { "steps.0.type": "wait", "steps.0.wait.n": "1e9999" }, { action: "delcase:x.branch.0" }] as Record<string, string>[]) {
       const r = await b.fetch("/console/flows/weird-input/build", { form: { _csrf: await b.token(), ...form } });
       expect([200, 400]).toContain(r.status);
     }
