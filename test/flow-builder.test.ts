@@ -3,7 +3,8 @@
 // branches, a complex flow read back from its own form unchanged, and roles as the API applies them.
 import { beforeAll, describe, expect, it } from "vitest";
 import { Browser } from "./console-browser";
-import { OWNER, api, unique } from "./helpers";
+import { now } from "../src/clock";
+import { OWNER, api, flushRecords, optedIn, phone, settleSends, unique, withoutOptInConfirmation } from "./helpers";
 
 const decode = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 const attr = (tag: string, name: string) => {
@@ -30,6 +31,7 @@ function formOf(html: string): Record<string, string> {
 
 let b: Browser;
 beforeAll(async () => {
+  await withoutOptInConfirmation();
   const tpl = await api("PUT", "/v1/templates/builder-reminder", { body: "{{firstName}}, your cart is waiting: {{properties.checkout_url}} Reply STOP to opt out.", job: "conversion", purpose: "marketing", properties: ["checkout_url"] });
   expect(tpl.status).toBe(200);
   b = new Browser();
@@ -155,5 +157,39 @@ describe("the flow builder", () => {
       const r = await b.fetch("/console/flows/weird-input/build", { form: { _csrf: await b.token(), ...form } });
       expect([200, 400]).toContain(r.status);
     }
+  });
+});
+
+/** An IANA zone (Etc/GMT±N) where the local hour is `hour` at the pinned clock; Etc signs are inverted. */
+function zoneAtHour(hour: number): string {
+  const offset = ((hour - new Date(now()).getUTCHours() + 36) % 24) - 12;
+  return offset === 0 ? "Etc/UTC" : `Etc/GMT${offset > 0 ? "-" : "+"}${Math.abs(offset)}`;
+}
+
+describe("the flow drawing", () => {
+  it("counts each step's results: sent, deferred and skipped by reason, and runs waiting", async () => {
+    const key = unique("drawn");
+    const event = unique("Drawn Checkout");
+    const put = await api("PUT", `/v1/flows/${key}`, { name: "Drawn", status: "active", job: "conversion", trigger: { event }, steps: [{ send: { template: "builder-reminder" } }, { wait: "P1D" }] });
+    expect(put.status).toBe(200);
+    const day = unique("day");
+    const night = unique("night");
+    const never = unique("never");
+    await optedIn(day, phone(), { timezone: zoneAtHour(13) });
+    await optedIn(night, phone(), { timezone: zoneAtHour(3) });
+    await api("POST", "/v1/identify", { userId: never, traits: { phone: phone(), timezone: zoneAtHour(13) } });
+    for (const u of [day, night, never]) await api("POST", "/v1/track", { userId: u, event, messageId: unique("e"), properties: { checkout_url: "https://shop.example/c/1" } });
+    await settleSends(`user:${day}`);
+    await flushRecords();
+    const r = await api("GET", `/v1/flows/${key}/steps`);
+    expect(r.status).toBe(200);
+    const send = r.body.steps["steps.0"];
+    expect(send.sent).toBe(1);
+    expect(Object.entries(send.deferred)).toEqual([[expect.stringMatching(/^quiet_hours:/), 1]]);
+    expect(send.skipped).toEqual({ "no_consent:marketing": 1 });
+    expect(r.body.steps["steps.1"].waiting).toBe(3); // a send never parks the run: all three wait a day after it
+    const page = await b.fetch(`/console/flows/${key}`);
+    expect(page.html).toMatch(/<g data-step="steps.0" data-kind="send">[\s\S]*?data-counts="1">1 sent<\/text>[\s\S]*?deferred: quiet_hours:\w+ 1<\/text>[\s\S]*?skipped: no_consent:marketing 1<\/text>/);
+    expect((await api("GET", "/v1/flows/no-such-flow/steps")).status).toBe(404);
   });
 });

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import type { FC } from "hono/jsx";
 import type { FieldError } from "../http/problem";
 import type { ConsoleContext, ConsoleEnv } from "./api";
+import { FlowDrawing } from "./flow-builder/drawing";
 import { Badge, Csrf, FieldErrors, Problem, can } from "./layout";
 import { SAFE_KEY, done, formBody, parseJson, refused, render } from "./page";
 
@@ -215,7 +216,7 @@ function editable(flow: any): Record<string, unknown> {
 
 async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; errors?: FieldError[]; detail?: string; status?: 200 | 400 } = {}) {
   const api = c.get("api");
-  const [r, report] = await Promise.all([api("GET", `/v1/flows/${key}`), flowReport(c)]);
+  const [r, report, steps] = await Promise.all([api("GET", `/v1/flows/${key}`), flowReport(c), api("GET", `/v1/flows/${key}/steps`)]);
   const isNew = r.status === 404;
   if (!isNew) {
     const stop = refused(c, r, `Flow ${key}`);
@@ -278,9 +279,13 @@ async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; e
       </p>
       {!isNew ? (
         <>
-          <h2>Steps and runs waiting</h2>
+          <h2>The flow, step by step</h2>
           <p class="mute">{total(flow.waiting)} run(s) in progress.</p>
-          <Steps steps={flow.steps ?? []} path="steps" waiting={flow.waiting ?? {}} />
+          <FlowDrawing flow={flow} results={steps.ok ? steps.body.steps : {}} />
+          <details>
+            <summary>The steps as a list</summary>
+            <Steps steps={flow.steps ?? []} path="steps" waiting={flow.waiting ?? {}} />
+          </details>
         </>
       ) : null}
       {canWrite ? (
