@@ -7,6 +7,13 @@ import { z } from "@hono/zod-openapi";
 import { currentVersion } from "../db/versions";
 import { PROBLEMS, newApp, route } from "../http/app";
 import { problem } from "../http/problem";
+import { now } from "../clock";
+import { Duration, parseDuration } from "../duration";
+import { getConfig } from "../settings/config";
+import { Purpose } from "../settings/vocabulary";
+import { isValidTimeZone } from "../time/zoned";
+import { FlowBody } from "./schema";
+import { simulate } from "./simulate";
 import { stepResults } from "./step-results";
 
 /** Flow insight sub-app. */
@@ -35,5 +42,69 @@ flowInsights.openapi(
     const { key } = c.req.valid("param");
     if (!(await currentVersion(c.env.DB, "flows", key))) return problem(404, "Flow not found", `no flow ${key}`);
     return c.json({ key, days: 30, steps: await stepResults(c.env.DB, key) }, 200);
+  },
+);
+
+const SimulateBody = z
+  .object({
+    /** A draft to walk instead of the saved version (the builder's unsaved flow). */
+    flow: FlowBody.optional(),
+    contact: z
+      .object({
+        phone: z.string().regex(/^\+[1-9]\d{6,14}$/, "an E.164 number such as +14155550100"),
+        timezone: z.string().refine(isValidTimeZone, "an IANA time zone such as America/New_York").optional(),
+        stage: z.string().max(40).optional(),
+        traits: z.record(z.string(), z.unknown()).default({}),
+        consent: z.array(Purpose).max(20).default(["marketing"]),
+        holdout: z.boolean().default(false),
+      })
+      .strict(),
+    trigger: z.object({ properties: z.record(z.string(), z.unknown()).default({}) }).strict().default({ properties: {} }),
+    /** What the contact does during the run, each `after` the trigger. */
+    events: z.array(z.object({ name: z.string().min(1).max(100), after: Duration, properties: z.record(z.string(), z.unknown()).default({}) }).strict()).max(20).default([]),
+    /** The trigger's instant (default: now). */
+    start: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict()
+  .openapi("SimulateRequest", { example: { contact: { phone: "+14155550100", timezone: "America/Los_Angeles", consent: ["marketing"] }, events: [{ name: "Order Completed", after: "PT3H" }] } });
+
+const DecisionSchema = z.object({ outcome: z.enum(["sent", "deferred", "skipped"]), reason: z.string(), until: z.number().optional(), detail: z.string().optional(), sendsAt: z.number().optional() });
+/** zod schema of a simulation's answer. */
+export const SimulationSchema = z
+  .object({
+    key: z.string(),
+    version: z.number().int().nullable(),
+    outcome: z.enum(["completed", "exited", "converted", "too_long"]),
+    endedAt: z.number(),
+    steps: z.array(z.object({ label: z.string(), at: z.number(), what: z.string(), decision: DecisionSchema.optional() })),
+  })
+  .openapi("Simulation");
+
+flowInsights.openapi(
+  route("read", {
+    method: "post",
+    path: "/flows/{key}/simulate",
+    tags: ["Flows"],
+    summary: "Walk a made-up contact through the flow on a clock: each step, and each send's gate decision (nothing is sent)",
+    request: { params: Key, body: { required: true, content: { "application/json": { schema: SimulateBody } } } },
+    responses: { 200: { description: "The walk", content: { "application/json": { schema: SimulationSchema } } }, 404: { description: "No such flow" }, ...PROBLEMS },
+  }),
+  async (c) => {
+    const { key } = c.req.valid("param");
+    const b = c.req.valid("json");
+    const row = b.flow ? undefined : await currentVersion(c.env.DB, "flows", key);
+    if (!b.flow && !row) return problem(404, "Flow not found", `no flow ${key}`);
+    const flow = b.flow ?? (JSON.parse(row!.body) as FlowBody);
+    const config = await getConfig(c.env.DB);
+    const walk = simulate({
+      flow: { ...flow, key },
+      settings: config.settings,
+      templates: config.templates,
+      contact: { ...b.contact, stage: b.contact.stage ?? null },
+      trigger: { name: "trigger" in flow && "event" in flow.trigger ? flow.trigger.event : "(absence)", properties: b.trigger.properties },
+      events: b.events.map((e) => ({ name: e.name, at: parseDuration(e.after)!, properties: e.properties })),
+      start: b.start ? Date.parse(b.start) : now(),
+    });
+    return c.json({ key, version: row?.version ?? null, ...walk }, 200);
   },
 );
