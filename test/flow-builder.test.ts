@@ -87,6 +87,15 @@ describe("the flow builder", () => {
       trigger: { event: "Checkout Started", where: { "properties.value": { gte: 20 } } },
       steps: [{ wait: "PT1H" }, { send: { template: "builder-reminder" } }, { wait_for: { event: "Order Completed", timeout: "P1D" }, on_timeout: [{ send: { template: "builder-reminder" } }] }],
     });
+    // Try it: a contact at night in Los Angeles who buys two hours later.
+    const tried = await press(key, (await b.fetch(`/console/flows/${key}/build`)).html, "simulate", { "sim.phone": "+14155550123", "sim.timezone": "America/Los_Angeles", "sim.consent": "on", "sim.event": "Order Completed", "sim.event.after.n": "2", "sim.event.after.unit": "h" });
+    expect(tried.status).toBe(200);
+    expect(tried.html).toMatch(/<tr data-step="steps.1" data-outcome="(sent|deferred)">/);
+    expect(tried.html).toMatch(/id="walk-outcome">The run <strong>converted<\/strong>/);
+    const badTry = await press(key, tried.html, "simulate", { "sim.phone": "555", "steps.0.wait.n": "x" });
+    expect(badTry.status).toBe(400);
+    expect(badTry.html).toMatch(/data-field-error="sim.phone">an E.164 number/);
+    expect(badTry.html).toMatch(/data-field-error="steps.0.wait">an ISO 8601 duration/);
     // Opening it again and saving unchanged makes no new version (the API's own comparison).
     const again = await b.fetch(`/console/flows/${key}/build`);
     expect(again.html).toContain("editing version 1");
@@ -144,7 +153,11 @@ describe("the flow builder", () => {
     const page = await a.fetch(`/console/flows/${key}/build`);
     expect(page.status).toBe(200);
     expect(page.html).toContain("Your role can read flows, not change them.");
-    expect(page.html).not.toContain('name="action"');
+    expect(page.html).not.toContain("Save as a new version");
+    expect(page.html).not.toMatch(/value="(add|up|down|delete|addcase):/);
+    // Trying is a read: an analyst may simulate.
+    const tried = await a.fetch(`/console/flows/${key}/build`, { form: { ...formOf(page.html), action: "simulate" } });
+    expect(tried.html).toContain('id="walk-outcome"');
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.html)![1]!;
     const post = await a.fetch(`/console/flows/${key}/build`, { form: { ...formOf(page.html), _csrf: csrf, name: "Changed", action: "save" } });
     expect(post.status).toBe(403);

@@ -15,6 +15,7 @@ import { Highlighted } from "../templates";
 import { type Choices, settingsCard, stepList, triggerCard } from "./cards";
 import { type Draft, applyEdit, draftOf, emptyDraft, readDraft } from "./draft";
 import { ErrorSink } from "./fields";
+import { type Walk, runTry, tryCard } from "./try";
 
 /** Builder pages, mounted under /console/flows. */
 export const builderPage = new Hono<ConsoleEnv>();
@@ -136,12 +137,13 @@ async function choices(c: ConsoleContext, d: Draft): Promise<Choices> {
 }
 
 /** The builder page for a draft, with the API's errors at their fields. */
-async function builder(c: ConsoleContext, key: string, d: Draft, o: { isNew: boolean; version?: number; errors?: FieldError[]; detail?: string; status?: 200 | 400 }) {
+async function builder(c: ConsoleContext, key: string, d: Draft, o: { isNew: boolean; version?: number; errors?: FieldError[]; detail?: string; status?: 200 | 400; form?: Record<string, string>; walk?: Walk }) {
   const ch = await choices(c, d);
   const sink = new ErrorSink(placeErrors(o.errors ?? [], d));
   const trigger = triggerCard(sink, d, ch);
   const settings = settingsCard(sink, d);
   const steps = stepList(sink, Array.isArray(d.steps) ? d.steps : [], "steps", ch);
+  const tryIt = tryCard(sink, o.form ?? {}, o.walk);
   const rest = sink.rest();
   const title = o.isNew ? `New flow ${key}` : `Build ${d.name || key}`;
   const props = ["stage", "traits.", "trigger.properties.", "properties.value", "properties.currency"];
@@ -163,7 +165,7 @@ async function builder(c: ConsoleContext, key: string, d: Draft, o: { isNew: boo
         ) : null}
         {(o.errors ?? []).length ? (
           <p class="problem" role="alert" id="builder-summary">
-            Not saved: {(o.errors ?? []).length} problem{(o.errors ?? []).length === 1 ? "" : "s"}, shown at the fields below.
+            {o.form?.action === "simulate" ? "Not simulated" : "Not saved"}: {(o.errors ?? []).length} problem{(o.errors ?? []).length === 1 ? "" : "s"}, shown at the fields below.
           </p>
         ) : null}
         {trigger}
@@ -172,6 +174,7 @@ async function builder(c: ConsoleContext, key: string, d: Draft, o: { isNew: boo
           <h2>Steps</h2>
           {steps}
         </section>
+        {tryIt}
         {ch.canWrite ? (
           <div class="actions">
             <button type="submit" name="action" value="save">
@@ -229,13 +232,17 @@ builderPage.post("/:key/build", async (c) => {
   const f = await formBody(c);
   const d = readDraft(f);
   const action = f.action ?? "save";
+  if (action === "simulate") {
+    const t = await runTry(c.get("api"), key, f, d);
+    return builder(c, key, d, { isNew: false, form: f, walk: t.walk, errors: t.errors, detail: t.detail, status: t.walk ? 200 : 400 });
+  }
   if (action !== "save") {
     const ch = { template: undefined as string | undefined, stage: undefined as string | undefined };
     applyEdit(d, action, f, ch);
-    return builder(c, key, d, { isNew: false });
+    return builder(c, key, d, { isNew: false, form: f });
   }
   const r = await c.get("api")("PUT", `/v1/flows/${key}`, d);
   if (r.status === 401 || r.status === 403) return refused(c, r)!;
-  if (!r.ok) return builder(c, key, d, { isNew: false, errors: r.errors.length ? r.errors : [], detail: r.detail, status: 400 });
+  if (!r.ok) return builder(c, key, d, { isNew: false, errors: r.errors, detail: r.detail, status: 400, form: f });
   return done(c, `/console/flows/${key}`, r.body.changed ? `Saved version ${r.body.version}.` : "Nothing changed.");
 });
