@@ -29,7 +29,7 @@ const CSS = `
 .step .head{display:flex;justify-content:space-between;align-items:center}.tools button{padding:.1rem .5rem;margin-left:.2rem}
 .steplist ol{padding-left:1.2rem}.branches{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:.6rem}
 .case,.branches>.steplist{background:#fafbfc;border:1px solid var(--line);border-radius:4px;padding:.4rem .6rem}
-.add{display:flex;gap:.3rem;align-items:center;margin:.3rem 0}.add select{width:auto}
+.add{display:flex;gap:.3rem;align-items:center;margin:.3rem 0}.add select{width:auto;min-width:0;flex:0 1 auto}.add button{white-space:nowrap}
 .pv .sms{margin:.4rem 0}
 `;
 
