@@ -204,5 +204,13 @@ describe("the flow drawing", () => {
     const page = await b.fetch(`/console/flows/${key}`);
     expect(page.html).toMatch(/<g data-step="steps.0" data-kind="send">[\s\S]*?data-counts="1">1 sent<\/text>[\s\S]*?deferred: quiet_hours:\w+ 1<\/text>[\s\S]*?skipped: no_consent:marketing 1<\/text>/);
     expect((await api("GET", "/v1/flows/no-such-flow/steps")).status).toBe(404);
+
+    // The builder's event list: the vocabulary, the flows' own events, and those the reports hold.
+    await api("POST", "/v1/track", { userId: day, event: "Order Completed", messageId: unique("o"), properties: { revenue: 30, currency: "USD" } });
+    await flushRecords();
+    const names = (await api("GET", "/v1/flow-events")).body.events as Array<{ name: string; source: string; count?: number }>;
+    expect(names.find((e) => e.name === event)).toEqual({ name: event, source: "flows" });
+    expect(names.find((e) => e.name === "Order Completed")).toMatchObject({ source: "vocabulary", count: expect.any(Number) });
+    expect((await b.fetch(`/console/flows/${key}/build`)).html).toContain(`<option value="${event}">`);
   });
 });

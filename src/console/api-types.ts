@@ -5,7 +5,7 @@
  * { key })` and gets the body's shape instead of guessing it.
  */
 import type { z } from "@hono/zod-openapi";
-import type { SimulationSchema, StepResults } from "../flows/insight-routes";
+import type { FlowEvents, SimulationSchema, StepResults } from "../flows/insight-routes";
 import type { FlowBody, FlowVersion } from "../flows/schema";
 import type { FlowRow } from "../reports/report";
 import type { ApiCall, ApiResult } from "./api";
@@ -20,6 +20,7 @@ export interface Responses {
   "PUT /v1/flows/{key}": { key: string; version: number; changed: boolean; flow: FlowBody };
   "GET /v1/flows/{key}/steps": z.infer<typeof StepResults>;
   "POST /v1/flows/{key}/simulate": z.infer<typeof SimulationSchema>;
+  "GET /v1/flow-events": z.infer<typeof FlowEvents>;
   "GET /v1/reports/flows": { flows: FlowRow[] };
   "GET /v1/settings/stages": { section: "stages"; version: number; value: { preset: string; stages?: string[] } };
   "GET /v1/templates": { templates: Array<{ key: string; version: number; status: string; body: string; properties?: string[] }> };

@@ -10,7 +10,7 @@ import { problem } from "../http/problem";
 import { now } from "../clock";
 import { Duration, parseDuration } from "../duration";
 import { getConfig } from "../settings/config";
-import { Purpose } from "../settings/vocabulary";
+import { EVENT_NAMES, Purpose } from "../settings/vocabulary";
 import { isValidTimeZone } from "../time/zoned";
 import { FlowBody } from "./schema";
 import { simulate } from "./simulate";
@@ -106,5 +106,44 @@ flowInsights.openapi(
       start: b.start ? Date.parse(b.start) : now(),
     });
     return c.json({ key, version: row?.version ?? null, ...walk }, 200);
+  },
+);
+
+/** zod schema of `GET /v1/flow-events`. */
+export const FlowEvents = z
+  .object({ events: z.array(z.object({ name: z.string(), source: z.enum(["vocabulary", "flows", "reports"]), count: z.number().int().optional() })) })
+  .openapi("FlowEvents");
+
+flowInsights.openapi(
+  route("read", {
+    method: "get",
+    path: "/flow-events",
+    tags: ["Flows"],
+    summary: "Event names to build flows from: the vocabulary's, those flows use, and those the reports hold (last 30 days)",
+    responses: { 200: { description: "Event names", content: { "application/json": { schema: FlowEvents } } }, ...PROBLEMS },
+  }),
+  async (c) => {
+    const since = now() - 30 * 86_400_000;
+    // Outcome types that carry a brand's own event names; the (type, at) index keeps this a range read.
+    const [config, held] = await Promise.all([
+      getConfig(c.env.DB),
+      c.env.DB.prepare(
+        `SELECT event, count(*) AS n FROM outcomes WHERE type IN ('conversion', 'appointment', 'no_show', 'meeting', 'opportunity', 'won') AND at >= ?
+         GROUP BY event ORDER BY n DESC LIMIT 100`,
+      )
+        .bind(since)
+        .all<{ event: string; n: number }>(),
+    ]);
+    const out = new Map<string, { name: string; source: "vocabulary" | "flows" | "reports"; count?: number }>();
+    for (const name of EVENT_NAMES) out.set(name, { name, source: "vocabulary" });
+    for (const f of config.flows.values()) {
+      const t = f.trigger;
+      for (const name of ["event" in t ? t.event : t.absence.event, f.goal?.event]) if (name && !out.has(name)) out.set(name, { name, source: "flows" });
+    }
+    for (const r of held.results) {
+      const known = out.get(r.event);
+      out.set(r.event, known ? { ...known, count: r.n } : { name: r.event, source: "reports", count: r.n });
+    }
+    return c.json({ events: [...out.values()] }, 200);
   },
 );

@@ -12,6 +12,7 @@ import type { ConsoleContext, ConsoleEnv } from "../api";
 import { Csrf, Problem, can } from "../layout";
 import { SAFE_KEY, done, formBody, refused, render, stagesOfSetting } from "../page";
 import { Highlighted } from "../templates";
+import { typed } from "../api-types";
 import { type Choices, settingsCard, stepList, triggerCard } from "./cards";
 import { type Draft, applyEdit, draftOf, emptyDraft, readDraft } from "./draft";
 import { ErrorSink } from "./fields";
@@ -54,7 +55,7 @@ function samples(names: unknown): Record<string, string> {
 async function preview(c: ConsoleContext, template: string): Promise<Child> {
   if (!template || !SAFE_KEY.test(template)) return <p class="mute">Pick a template to see it.</p>;
   const api = c.get("api");
-  const t = await api("GET", `/v1/templates/${template}`);
+  const t = await typed(api)("GET /v1/templates/{key}", { key: template });
   if (!t.ok) return <p class="error">No template {template}.</p>;
   const r = await api("POST", "/v1/templates/preview", { template, traits: { firstName: "Ada" }, properties: samples(t.body.properties) });
   if (!r.ok) return <p class="error">{r.detail}</p>;
@@ -120,15 +121,14 @@ export function placeErrors(errors: readonly FieldError[], d: Draft): FieldError
 
 async function choices(c: ConsoleContext, d: Draft): Promise<Choices> {
   const api = c.get("api");
-  const [t, s, f] = await Promise.all([api("GET", "/v1/templates"), api("GET", "/v1/settings/stages"), api("GET", "/v1/flows")]);
-  const events = new Set<string>(EVENT_NAMES);
-  for (const fl of f.ok ? (f.body.flows ?? []) : []) {
-    for (const e of [fl.trigger?.event, fl.trigger?.absence?.event, fl.goal?.event]) if (typeof e === "string") events.add(e);
-  }
+  const call = typed(api);
+  const [t, s, e] = await Promise.all([call("GET /v1/templates", {}), call("GET /v1/settings/stages", {}), call("GET /v1/flow-events", {})]);
+  // The vocabulary, the events flows use and those the reports hold (the API's list); the vocabulary alone when it fails.
+  const events = new Set<string>(e.ok ? e.body.events.map((x) => x.name) : EVENT_NAMES);
   const templates = [...sendTemplates(d.steps)];
   const previews = new Map<string, Child>(await Promise.all(templates.map(async (k) => [k, await preview(c, k)] as [string, Child])));
   return {
-    templates: t.ok ? (t.body.templates ?? []).filter((x: { status: string }) => x.status !== "retired").map((x: { key: string }) => x.key) : [],
+    templates: t.ok ? (t.body.templates ?? []).filter((x) => x.status !== "retired").map((x) => x.key) : [],
     stages: s.ok ? stagesOfSetting(s.body.value) : [],
     events: [...events].sort(),
     previews,
