@@ -8,6 +8,7 @@ import type { z } from "@hono/zod-openapi";
 import type { FlowEvents, SimulationSchema, StepResults } from "../flows/insight-routes";
 import type { FlowBody, FlowVersion } from "../flows/schema";
 import type { FlowRow } from "../reports/report";
+import type { Preview } from "../templates/preview";
 import type { ApiCall, ApiResult } from "./api";
 
 /** A flow as `GET /v1/flows` and `GET /v1/flows/:key` answer it: the version and the runs waiting per step (a broadcast's flow has status "broadcast"). */
@@ -24,6 +25,7 @@ export interface Responses {
   "GET /v1/reports/flows": { flows: FlowRow[] };
   "GET /v1/settings/stages": { section: "stages"; version: number; value: { preset: string; stages?: string[] } };
   "GET /v1/templates": { templates: Array<{ key: string; version: number; status: string; body: string; properties?: string[] }> };
+  "POST /v1/templates/preview": Preview & { template: unknown; contact: string | null };
   "GET /v1/templates/{key}": { key: string; version: number; status: string; body: string; properties?: string[] };
 }
 

@@ -57,7 +57,7 @@ async function preview(c: ConsoleContext, template: string): Promise<Child> {
   const api = c.get("api");
   const t = await typed(api)("GET /v1/templates/{key}", { key: template });
   if (!t.ok) return <p class="error">No template {template}.</p>;
-  const r = await api("POST", "/v1/templates/preview", { template, traits: { firstName: "Ada" }, properties: samples(t.body.properties) });
+  const r = await typed(api)("POST /v1/templates/preview", {}, { template, traits: { firstName: "Ada" }, properties: samples(t.body.properties) });
   if (!r.ok) return <p class="error">{r.detail}</p>;
   const p = r.body;
   const cost = (p.costs ?? [])[0];
