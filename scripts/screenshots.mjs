@@ -58,7 +58,17 @@ try {
     await page.locator("#timeline").scrollIntoViewIfNeeded();
   });
   await shoot("tasks", "/console/tasks");
-  await shoot("flow", "/console/flows/cart-recovery");
+  await shoot("flow", "/console/flows/cart-recovery", async () => {
+    await page.locator("#flow-drawing").scrollIntoViewIfNeeded();
+  });
+  await shoot("builder", "/console/flows/cart-recovery/build", async () => {
+    await page.locator('[data-card="steps"]').scrollIntoViewIfNeeded();
+  });
+  await shoot("simulate", "/console/flows/cart-recovery/build", async () => {
+    await page.locator("#f-sim-timezone").fill(data.nightZone);
+    await page.getByRole("button", { name: "Simulate" }).click();
+    await page.locator("#walk").scrollIntoViewIfNeeded();
+  });
   await shoot("broadcast", `/console/broadcasts/${broadcast.id}`);
   await ctx.close();
 } finally {

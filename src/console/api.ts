@@ -28,7 +28,7 @@ export type ApiCall = <T = any>(method: string, path: string, body?: unknown, he
 /** Hono environment of console routes. */
 export type ConsoleEnv = {
   Bindings: Env;
-  Variables: { session: Session; role: Role; csrf: string; api: ApiCall; nonce: string };
+  Variables: { session: Session; role: Role; csrf: string; api: ApiCall; nonce: string; secureHeadersNonce?: string };
 };
 
 /** A console context. */

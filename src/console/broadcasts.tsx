@@ -10,7 +10,7 @@ import type { ConsoleContext, ConsoleEnv } from "./api";
 import { explainDecision } from "./explain";
 import { durationInWords } from "./flows";
 import { Badge, Csrf, Field, FieldErrors, Problem, Select, When, can, errorsFor } from "./layout";
-import { done, formBody, listOf, parseJson, refused, render } from "./page";
+import { done, formBody, listOf, parseJson, refused, render, stagesOfSetting } from "./page";
 import { randomId } from "./session";
 
 /** Broadcasts pages. */
@@ -84,7 +84,7 @@ function broadcastBody(d: Draft): { body: Record<string, unknown>; errors: Field
 async function stagesAndTemplates(c: ConsoleContext) {
   const [s, t] = await Promise.all([c.get("api")("GET", "/v1/settings/stages"), c.get("api")("GET", "/v1/templates?status=active")]);
   const v = s.ok ? s.body.value : { preset: "b2c" };
-  const stages: string[] = v.stages ?? (v.preset === "b2b" ? ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "renewal"] : ["subscriber", "customer", "repeat_customer", "dormant"]);
+  const stages: string[] = stagesOfSetting(v);
   const templates: string[] = t.ok ? t.body.templates.map((x: any) => x.key) : [];
   return { stages, templates };
 }

@@ -10,7 +10,7 @@ import { candidateZones } from "../time/phone-zones";
 import type { ConsoleEnv } from "./api";
 import { explainDecision } from "./explain";
 import { Badge, Csrf, Field, Select, When, can } from "./layout";
-import { done, formBody, refused, render } from "./page";
+import { done, formBody, refused, render, stagesOfSetting } from "./page";
 
 /** Contacts pages. */
 export const contactsPage = new Hono<ConsoleEnv>();
@@ -45,7 +45,7 @@ contactsPage.get("/", async (c) => {
   const [list, settings] = await Promise.all([c.get("api")("GET", `/v1/contacts?${qs}`), c.get("api")("GET", "/v1/settings/stages")]);
   const stop = refused(c, list);
   if (stop) return stop;
-  const stages: string[] = settings.ok ? (settings.body.value.stages ?? presetStages(settings.body.value.preset)) : [];
+  const stages: string[] = settings.ok ? stagesOfSetting(settings.body.value) : [];
   return render(
     c,
     "Contacts",
@@ -110,10 +110,6 @@ contactsPage.get("/", async (c) => {
     </>,
   );
 });
-
-function presetStages(preset: string): string[] {
-  return preset === "b2b" ? ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "renewal"] : ["subscriber", "customer", "repeat_customer", "dormant"];
-}
 
 function nameOf(traits: any): string | undefined {
   if (!traits || typeof traits !== "object") return undefined;
@@ -191,7 +187,7 @@ contactsPage.get("/:ref", async (c) => {
   const nowMs = now();
   const items: any[] = timeline.ok ? timeline.body.items : [];
   const stages = await api("GET", "/v1/settings/stages");
-  const stageList: string[] = stages.ok ? (stages.body.value.stages ?? presetStages(stages.body.value.preset)) : [];
+  const stageList: string[] = stages.ok ? stagesOfSetting(stages.body.value) : [];
   const canWrite = can(c.get("role"), "contacts:write");
   return render(
     c,

@@ -5,8 +5,13 @@
  */
 import { Hono } from "hono";
 import type { FC } from "hono/jsx";
+import type { Step, Trigger } from "../flows/schema";
 import type { FieldError } from "../http/problem";
+import type { Lift } from "../reports/lift";
+import type { FlowRow } from "../reports/report";
+import { type FlowAnswer, typed } from "./api-types";
 import type { ConsoleContext, ConsoleEnv } from "./api";
+import { FlowDrawing } from "./flow-builder/drawing";
 import { Badge, Csrf, FieldErrors, Problem, can } from "./layout";
 import { SAFE_KEY, done, formBody, parseJson, refused, render } from "./page";
 
@@ -26,8 +31,9 @@ export function durationInWords(d: unknown): string {
 }
 
 /** A step in words. */
-export function describeStep(step: any): string {
-  if (!step || typeof step !== "object") return String(step);
+export function describeStep(input: unknown): string {
+  if (!input || typeof input !== "object") return String(input);
+  const step = input as Step;
   if ("wait" in step) return `wait ${durationInWords(step.wait)}`;
   if ("send" in step) return `send template ${step.send.template}${step.send.purpose ? ` (${step.send.purpose})` : ""}`;
   if ("wait_for" in step) return `wait up to ${durationInWords(step.wait_for.timeout)} for ${step.wait_for.event}`;
@@ -35,22 +41,23 @@ export function describeStep(step: any): string {
     const w = step.wait_until;
     return `wait until ${[w.date, w.offset, w.time].filter(Boolean).join(" ")} local time`;
   }
-  if ("branch" in step) return `branch on ${(step.branch?.cases ?? step.branch ?? []).length} case(s)`;
+  if ("branch" in step) return `branch on ${Array.isArray(step.branch) ? step.branch.length : 0} case(s)`;
   if ("set_stage" in step) return `move the contact to ${step.set_stage}`;
   if ("route" in step) return `create a task for the owner (${step.route.intent})`;
   if ("exit" in step) return "exit";
-  return Object.keys(step).join(", ");
+  return Object.keys(input).join(", ");
 }
 
 const NESTED = ["on_event", "on_timeout", "on_cancel", "otherwise"] as const;
 
 /** The steps as a nested list, each with the runs waiting at it (labels as the runner names them). */
-const Steps: FC<{ steps: any[]; path: string; waiting: Record<string, number> }> = ({ steps, path, waiting }) => (
+const Steps: FC<{ steps: readonly Step[]; path: string; waiting: Record<string, number> }> = ({ steps, path, waiting }) => (
   <ol class="steps">
     {steps.map((s, i) => {
       const label = `${path}.${i}`;
       const n = waiting[label] ?? 0;
-      const cases: any[] = Array.isArray(s?.branch) ? s.branch : (s?.branch?.cases ?? []);
+      const cases = "branch" in s && Array.isArray(s.branch) ? s.branch : [];
+      const nested = s as Partial<Record<(typeof NESTED)[number], Step[]>>;
       return (
         <li data-step={label}>
           {describeStep(s)}{" "}
@@ -59,13 +66,13 @@ const Steps: FC<{ steps: any[]; path: string; waiting: Record<string, number> }>
               {n} waiting
             </span>
           ) : null}
-          {NESTED.filter((k) => Array.isArray(s?.[k]) && s[k].length).map((k) => (
+          {NESTED.filter((k) => nested[k]?.length).map((k) => (
             <div>
               <span class="mute">{k.replace("_", " ")}:</span>
-              <Steps steps={s[k]} path={`${label}.${k}`} waiting={waiting} />
+              <Steps steps={nested[k] ?? []} path={`${label}.${k}`} waiting={waiting} />
             </div>
           ))}
-          {cases.map((cs: any, ci: number) => (
+          {cases.map((cs, ci) => (
             <div>
               <span class="mute">case {ci + 1}:</span>
               <Steps steps={cs.steps ?? []} path={`${label}.branch.${ci}`} waiting={waiting} />
@@ -78,10 +85,10 @@ const Steps: FC<{ steps: any[]; path: string; waiting: Record<string, number> }>
 );
 
 /** The flow report's rows by flow key (`GET /v1/reports/flows`, last 30 days); empty when it is unavailable. */
-async function flowReport(c: ConsoleContext): Promise<Map<string, any>> {
-  const r = await c.get("api")("GET", "/v1/reports/flows");
-  const rows: any[] = r.ok ? (r.body.flows ?? []) : [];
-  return new Map(rows.map((row) => [row.flow ?? row.key, row]));
+async function flowReport(c: ConsoleContext): Promise<Map<string, FlowRow>> {
+  const r = await typed(c.get("api"))("GET /v1/reports/flows", {});
+  const rows = r.ok ? (r.body.flows ?? []) : [];
+  return new Map(rows.map((row) => [row.flow, row]));
 }
 
 const total = (w: Record<string, number> = {}) => Object.values(w).reduce((a, b) => a + b, 0);
@@ -95,11 +102,11 @@ const money = (r: unknown) =>
         .join(" + ")
     : "—";
 /** Lift in words: the sent cohort's conversion rate over the control's. */
-const liftText = (l: any) =>
+const liftText = (l: Lift | null | undefined) =>
   !l ? "—" : l.conversionRateDiff ? `${l.conversionRateDiff.value >= 0 ? "+" : ""}${(l.conversionRateDiff.value * 100).toFixed(1)} pts` : "not enough data";
 
 /** A flow's results: its messages, conversions, revenue and the holdout comparison. */
-const Results: FC<{ m: any }> = ({ m }) => (
+const Results: FC<{ m: FlowRow }> = ({ m }) => (
   <>
     <table>
       <tbody>
@@ -143,10 +150,10 @@ const Results: FC<{ m: any }> = ({ m }) => (
 );
 
 flowsPage.get("/", async (c) => {
-  const [r, report] = await Promise.all([c.get("api")("GET", "/v1/flows"), flowReport(c)]);
+  const [r, report] = await Promise.all([typed(c.get("api"))("GET /v1/flows", {}), flowReport(c)]);
   const stop = refused(c, r);
   if (stop) return stop;
-  const flows: any[] = r.body.flows ?? [];
+  const flows = r.body.flows ?? [];
   return render(
     c,
     "Flows",
@@ -167,7 +174,7 @@ flowsPage.get("/", async (c) => {
         </thead>
         <tbody>
           {flows.map((f) => {
-            const m = report.get(f.key) ?? {};
+            const m = report.get(f.key);
             // A broadcast runs as a flow of its own; its page is the broadcast's.
             const href = f.status === "broadcast" && f.key.startsWith("broadcast-") ? `/console/broadcasts/${f.key.slice(10)}` : `/console/flows/${f.key}`;
             return (
@@ -180,12 +187,12 @@ flowsPage.get("/", async (c) => {
                   <Badge value={f.status} />
                 </td>
                 <td>{f.job}</td>
-                <td>{f.trigger?.event ?? (f.trigger?.absence ? `no ${f.trigger.absence.event} for ${f.trigger.absence.for}` : "—")}</td>
+                <td>{triggerText(f.trigger)}</td>
                 <td class="num">{total(f.waiting)}</td>
-                <td class="num">{num(m.sent)}</td>
-                <td class="num">{num(m.conversions)}</td>
-                <td class="num">{money(m.revenue)}</td>
-                <td class="num">{liftText(m.lift)}</td>
+                <td class="num">{num(m?.sent)}</td>
+                <td class="num">{num(m?.conversions)}</td>
+                <td class="num">{money(m?.revenue)}</td>
+                <td class="num">{liftText(m?.lift)}</td>
               </tr>
             );
           })}
@@ -206,16 +213,25 @@ flowsPage.get("/", async (c) => {
   );
 });
 
-const EXAMPLE = { name: "", status: "draft", job: "conversion", trigger: { event: "Checkout Started" }, steps: [{ wait: "PT1H" }, { send: { template: "cart-reminder" } }] };
+const EXAMPLE: FlowAnswer = {
+  key: "", version: 0, name: "", status: "draft", job: "conversion", trigger: { event: "Checkout Started" }, reentry: "always", on_cap: "defer", holdout: 0,
+  steps: [{ wait: "PT1H" }, { send: { template: "cart-reminder" } }], waiting: {},
+};
 
-function editable(flow: any): Record<string, unknown> {
+/** A trigger in words: its event, or the absence it waits for. */
+function triggerText(t: Trigger | undefined): string {
+  if (!t) return "—";
+  return "event" in t ? t.event : `no ${t.absence.event} for ${t.absence.for}`;
+}
+
+function editable(flow: Partial<FlowAnswer>): Record<string, unknown> {
   const { key: _k, version: _v, waiting: _w, ...body } = flow;
   return body;
 }
 
 async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; errors?: FieldError[]; detail?: string; status?: 200 | 400 } = {}) {
   const api = c.get("api");
-  const [r, report] = await Promise.all([api("GET", `/v1/flows/${key}`), flowReport(c)]);
+  const [r, report, steps] = await Promise.all([typed(api)("GET /v1/flows/{key}", { key }), flowReport(c), typed(api)("GET /v1/flows/{key}/steps", { key })]);
   const isNew = r.status === 404;
   if (!isNew) {
     const stop = refused(c, r, `Flow ${key}`);
@@ -237,7 +253,7 @@ async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; e
             <h2>Status</h2>
             <p>
               <Badge value={flow.status} /> version {flow.version} · job {flow.job} · trigger{" "}
-              <strong>{flow.trigger?.event ?? JSON.stringify(flow.trigger)}</strong>
+              <strong>{triggerText(flow.trigger)}</strong>
               {flow.goal ? (
                 <>
                   {" "}
@@ -271,17 +287,26 @@ async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; e
           </div>
         </div>
       ) : null}
+      <p class="actions">
+        <a href={`/console/flows/${key}/build`} id="open-builder">
+          {canWrite ? (isNew ? "Build this flow" : "Edit in the builder") : "Open the builder (read only)"}
+        </a>
+      </p>
       {!isNew ? (
         <>
-          <h2>Steps and runs waiting</h2>
+          <h2>The flow, step by step</h2>
           <p class="mute">{total(flow.waiting)} run(s) in progress.</p>
-          <Steps steps={flow.steps ?? []} path="steps" waiting={flow.waiting ?? {}} />
+          <FlowDrawing flow={flow} results={steps.ok ? steps.body.steps : {}} />
+          <details>
+            <summary>The steps as a list</summary>
+            <Steps steps={flow.steps ?? []} path="steps" waiting={flow.waiting ?? {}} />
+          </details>
         </>
       ) : null}
       {canWrite ? (
         <form method="post" action={`/console/flows/${key}`} class="card">
           <Csrf token={c.get("csrf")} />
-          <h2>Edit as JSON</h2>
+          <h2>Advanced: edit as JSON</h2>
           <Problem detail={errors.length ? undefined : opts.detail} />
           <label for="f-flow">
             Flow <span class="hint">saving makes a new version; running runs keep theirs</span>
@@ -308,7 +333,7 @@ async function flowPage(c: ConsoleContext, key: string, opts: { json?: string; e
 flowsPage.get("/new", (c) => {
   const key = c.req.query("key") ?? "";
   if (!SAFE_KEY.test(key)) return render(c, "New flow", <p class="problem">A flow key is lower-case letters, digits, - and _. <a href="/console/flows">Back</a></p>, 400);
-  return c.redirect(`/console/flows/${key}`, 303);
+  return c.redirect(`/console/flows/${key}/build`, 303);
 });
 
 flowsPage.get("/:key", async (c) => {
@@ -335,7 +360,7 @@ flowsPage.post("/:key/status", async (c) => {
   const key = c.req.param("key");
   const f = await formBody(c);
   const status = f.status === "active" ? "active" : "paused";
-  const cur = await c.get("api")("GET", `/v1/flows/${SAFE_KEY.test(key) ? key : "-"}`);
+  const cur = await typed(c.get("api"))("GET /v1/flows/{key}", { key: SAFE_KEY.test(key) ? key : "-" });
   const stop = refused(c, cur, `Flow ${key}`);
   if (stop) return stop;
   const r = await c.get("api")("PUT", `/v1/flows/${key}`, { ...editable(cur.body), status });

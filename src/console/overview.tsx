@@ -8,7 +8,7 @@ import { now } from "../clock";
 import type { ApiCall, ConsoleEnv } from "./api";
 import { type Bar, BarChart, type StackColumn, StackedColumns } from "./charts";
 import { reasonInWords } from "./explain";
-import { refused, render } from "./page";
+import { refused, render, stagesOfSetting } from "./page";
 
 /** Overview page. */
 export const overviewPage = new Hono<ConsoleEnv>();
@@ -137,7 +137,7 @@ overviewPage.get("/", async (c) => {
   const stop = refused(c, stagesSetting);
   if (stop) return stop;
   const v = stagesSetting.body.value;
-  const stages: string[] = v.stages ?? (v.preset === "b2b" ? ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "renewal"] : ["subscriber", "customer", "repeat_customer", "dormant"]);
+  const stages: string[] = stagesOfSetting(v);
   const d = (await fromReports(api, stages)) ?? (await fromLists(api, stages, now()));
   const reasonCodes = d.reasons.map((b) => b.label.slice(b.label.indexOf(": ") + 2));
 

@@ -3,6 +3,7 @@ import { deleteCookie } from "hono/cookie";
 import type { Child } from "hono/jsx";
 import type { ApiResult, ConsoleContext } from "./api";
 import { Layout, type PageCtx } from "./layout";
+import { STAGE_PRESETS } from "../settings/schema";
 
 /** The page context of a request. */
 export function pageCtx(c: ConsoleContext): PageCtx {
@@ -82,3 +83,8 @@ export function parseJson(text: string | undefined, field: string): { value?: un
 
 /** A key path segment as it may appear in a console URL. */
 export const SAFE_KEY = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** The ordered stages of a `GET /v1/settings/stages` value (the preset's list unless custom). */
+export function stagesOfSetting(v: { preset?: string; stages?: string[] } | undefined): string[] {
+  return [...(v?.stages ?? STAGE_PRESETS[v?.preset === "b2b" ? "b2b" : "b2c"])];
+}

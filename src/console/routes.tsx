@@ -5,12 +5,14 @@
  */
 import { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { NONCE, secureHeaders } from "hono/secure-headers";
 import type { Context } from "hono";
 import { roleOf } from "../http/auth";
 import { type ApiApp, type ConsoleEnv, apiClient } from "./api";
 import { broadcastsPage } from "./broadcasts";
 import { contactsPage } from "./contacts";
 import { flowsPage } from "./flows";
+import { builderPage } from "./flow-builder/page";
 import { governancePage } from "./governance";
 import { Bare, Csrf } from "./layout";
 import { overviewPage } from "./overview";
@@ -88,18 +90,27 @@ function safeNext(next: unknown): string {
 export function consoleApp(api: ApiApp) {
   const app = new Hono<ConsoleEnv>();
 
+  // Inline scripts run only with this request's nonce: injected markup could not run a script.
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        scriptSrc: [NONCE],
+        styleSrc: ["'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      xFrameOptions: "DENY",
+      referrerPolicy: "same-origin",
+    }),
+  );
   app.use("*", async (c, next) => {
-    // Inline scripts run only with this request's nonce: injected markup could not run a script.
-    const nonce = randomId();
-    c.set("nonce", nonce);
+    c.set("nonce", c.get("secureHeadersNonce") ?? "");
     await next();
-    c.header(
-      "content-security-policy",
-      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
-    );
-    c.header("x-frame-options", "DENY");
-    c.header("x-content-type-options", "nosniff");
-    c.header("referrer-policy", "same-origin");
     c.header("cache-control", "no-store");
   });
 
@@ -166,6 +177,7 @@ export function consoleApp(api: ApiApp) {
   });
 
   app.route("/", overviewPage);
+  app.route("/flows", builderPage);
   app.route("/flows", flowsPage);
   app.route("/templates", templatesPage);
   app.route("/contacts", contactsPage);

@@ -9,6 +9,7 @@ import type { FC } from "hono/jsx";
 import type { FieldError } from "../http/problem";
 import { JOBS } from "../settings/vocabulary";
 import { TEMPLATE_STATUSES } from "../templates/schema";
+import type { Preview } from "../templates/preview";
 import { nonGsmCharacters } from "../templates/segments";
 import type { ConsoleContext, ConsoleEnv } from "./api";
 import { Badge, Csrf, Field, FieldErrors, Problem, Select, When, can, errorsFor } from "./layout";
@@ -113,7 +114,7 @@ export const Highlighted: FC<{ text: string; items: string[] }> = ({ text, items
 };
 
 /** The preview panel: what the API's preview answered, or the fields it refused. */
-export const PreviewPanel: FC<{ preview?: any; errors?: FieldError[]; detail?: string }> = ({ preview: p, errors = [], detail }) => {
+export const PreviewPanel: FC<{ preview?: Preview; errors?: FieldError[]; detail?: string }> = ({ preview: p, errors = [], detail }) => {
   if (!p) {
     return (
       <div id="preview" aria-live="polite">
@@ -138,7 +139,7 @@ export const PreviewPanel: FC<{ preview?: any; errors?: FieldError[]; detail?: s
       </div>
     );
   }
-  const items: string[] = p.warnings.flatMap((w: any) => w.items ?? []);
+  const items: string[] = p.warnings.flatMap((w) => w.items ?? []);
   const se = p.smartEncoding;
   return (
     <div id="preview" aria-live="polite">
@@ -170,7 +171,7 @@ export const PreviewPanel: FC<{ preview?: any; errors?: FieldError[]; detail?: s
             <th scope="row">Cost</th>
             <td>
               {p.costs.length
-                ? p.costs.map((c: any) => (
+                ? p.costs.map((c) => (
                     <div>
                       {c.provider}: {c.total} {c.currency} <span class="mute">({c.segments} × {c.perSegment}, {c.row === "default" ? "default rate" : c.row}{c.note ? `; ${c.note}` : ""})</span>
                     </div>
@@ -182,18 +183,18 @@ export const PreviewPanel: FC<{ preview?: any; errors?: FieldError[]; detail?: s
       </table>
       {se.after && !se.enabled ? (
         <p class="card" id="pv-smart">
-          <strong>Smart encoding suggestion:</strong> replacing {se.replaced.map((r: any) => `${r.from} → ${r.to || "(nothing)"}`).join(", ")} makes this GSM-7, {se.after.segments} segment
+          <strong>Smart encoding suggestion:</strong> replacing {se.replaced.map((r) => `${r.from} → ${r.to || "(nothing)"}`).join(", ")} makes this GSM-7, {se.after.segments} segment
           {se.after.segments === 1 ? "" : "s"}
           {se.segmentsSaved > 0 ? ` (saves ${se.segmentsSaved})` : ""}. Turn on smart encoding for this template, or edit the characters.
         </p>
       ) : se.enabled && se.replaced.length ? (
         <p class="card" id="pv-smart">
-          Smart encoding is on: {se.replaced.map((r: any) => `${r.from} → ${r.to || "(nothing)"}`).join(", ")} replaced when sent.
+          Smart encoding is on: {se.replaced.map((r) => `${r.from} → ${r.to || "(nothing)"}`).join(", ")} replaced when sent.
         </p>
       ) : null}
       {p.warnings.length ? (
         <ul id="pv-findings">
-          {p.warnings.map((w: any) => (
+          {p.warnings.map((w) => (
             <li data-rule={w.rule}>
               <Badge value={w.severity === "error" ? "failed" : "pending"} /> <span class="mono">{w.rule}</span> ({w.field}): {w.message}
             </li>

@@ -18,3 +18,19 @@ export const Purpose = z
 export const PAGE_VIEWED = "Page Viewed";
 /** The event a Segment `screen` call becomes (properties, `name`, `category`). */
 export const SCREEN_VIEWED = "Screen Viewed";
+/** Event names Tidings and its integrations know (Segment's e-commerce spec, Shopify, consent, B2B), offered by the flow builder. */
+export const EVENT_NAMES = [
+  "Subscribed",
+  "Unsubscribed",
+  "Product Viewed",
+  "Checkout Started",
+  "Order Completed",
+  "Order Cancelled",
+  "Pricing Viewed",
+  "Appointment Booked",
+  "Appointment Missed",
+  "Meeting Booked",
+  "Opportunity Created",
+  PAGE_VIEWED,
+  SCREEN_VIEWED,
+] as const;
