@@ -5,7 +5,7 @@ import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SIGNUPS_PER_WINDOW } from "../src/growth/signup";
 import { api, flushRecords, inbox, phone, settleSends } from "./helpers";
-import { PUBLIC, reply } from "./replies";
+import { PUBLIC_BASE as PUBLIC, twilioReply as reply } from "./helpers";
 
 const TEXT = "Yes, text me Acme's VIP offers, up to 4 msgs/month. Msg & data rates may apply. Reply STOP to opt out.";
 const REQUEST = "Acme: reply YES to confirm you want offers and updates (up to 4 msgs/month). Msg & data rates may apply. Reply STOP to opt out, HELP for help.";

@@ -7,7 +7,7 @@ import { advanceClock, now, setClock } from "../src/clock";
 import { type ConsentEntry, readConsent } from "../src/consent/ledger";
 import { matchJoin } from "../src/conversation/keywords";
 import { HOUR, api, inbox, optedIn, phone, settleSends, unique } from "./helpers";
-import { PUBLIC, reply } from "./replies";
+import { PUBLIC_BASE as PUBLIC, twilioReply as reply } from "./helpers";
 
 const REQUEST = "Acme: reply YES to confirm you want weekly deals (up to 4 msgs/month). Msg & data rates may apply. Reply STOP to opt out, HELP for help.";
 const view = async (to: string) => (await api("GET", `/v1/contacts/phone:${encodeURIComponent(to)}`)).body;
@@ -91,7 +91,7 @@ describe("text-to-join", () => {
     const to = phone();
     const first = await reply(to, "JOIN");
     expect(first.message).toBe(REQUEST);
-    const again = await reply(to, "JOIN", {}, first.sid);
+    const again = await reply(to, "JOIN", { sid: first.sid });
     expect(again.message).toBeUndefined();
     const grants = (await view(to)).consentHistory.filter((e: any) => e.source === "keyword:JOIN");
     expect(grants).toHaveLength(1);
@@ -114,7 +114,7 @@ describe("text-to-join", () => {
 
   it("a brand word texted to another number is an ordinary reply", async () => {
     const to = phone();
-    const r = await reply(to, "DEALS", { To: "+14155550199" });
+    const r = await reply(to, "DEALS", { params: { To: "+14155550199" } });
     expect(r.message).toBeUndefined();
     expect((await view(to)).consent.deals).toBeUndefined();
   });
