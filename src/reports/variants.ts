@@ -23,16 +23,8 @@ export interface VariantTotals {
   revenue: Record<string, { sum: number; sumSq: number }>;
 }
 
-/** One variant's report row. */
-export interface VariantRow {
-  label: string;
-  template: string;
-  weight: number;
-  sent: number;
-  clicks: number;
-  replies: number;
-  optOuts: number;
-  conversions: number;
+/** One variant's report row: its totals, and the rates and comparison made from them. */
+export interface VariantRow extends Omit<VariantTotals, "revenue"> {
   /** Conversions ÷ recipients (null before anything was sent). */
   conversionRate: number | null;
   revenue: Record<string, number>;
