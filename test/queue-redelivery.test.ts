@@ -66,8 +66,9 @@ describe("send queue", () => {
     const { messageId, contactId } = await oneOff(to);
     const { stub } = await contactStub(contactId);
     await env.DB.prepare("DELETE FROM sandbox_messages WHERE id = ?").bind(messageId).run();
+    // A lost attempt never settled, so the message still holds the properties it renders from (a settled one drops them).
     await runInDurableObject(stub, (_i: ContactDO, state) => {
-      state.storage.sql.exec("UPDATE messages SET status = 'dispatching', updated_at = 0 WHERE id = ?", messageId);
+      state.storage.sql.exec(`UPDATE messages SET status = 'dispatching', updated_at = 0, properties = '{"code":"4821"}' WHERE id = ?`, messageId);
     });
     const reconcile = await deliver({ contactId, messageId });
     expect(reconcile.retryMessages).toHaveLength(1); // not found at the gateway: queued again
